@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# iommu-conformance. The two commands a new machine needs:
+#   make gate    the suite on Debian's current kernel, every topology
+#   make check   the project's own tests (includes the gate)
+# See README.md for the variables each takes.
+
+SHELL := /bin/bash
+BUILD ?= $(CURDIR)/build
+
+.PHONY: all gate check kselftest modules selftests bench clean help
+
+all: selftests
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+gate:
+	@bash ci/gate.sh
+
+check:
+	@bash ci/check.sh
+
+# The selftests on this machine, as kselftest runs them.
+kselftest:
+	@ci/deps.sh build
+	@ksft=$$(ci/ksft.sh) && \
+	$(MAKE) -s -C selftests KSFT_DIR="$$ksft" OUTPUT=$(BUILD)/kselftest run_tests
+
+modules:
+	@ci/deps.sh build
+	$(MAKE) -C kmod-helpers OUT=$(BUILD)/kmod/$$(uname -r)
+
+selftests:
+	@ci/deps.sh build
+	@ksft=$$(ci/ksft.sh) && $(MAKE) -C selftests KSFT_DIR="$$ksft" OUTPUT=$(BUILD)/selftests
+
+bench:
+	@bash bench/gate
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: the project's own tests, then the gate on every topology.
+# Each suite prints "ok"/"not ok" lines that are counted; a suite that
+# prints none counts as one result by its exit status. The last line is
+# "N passed, N failed". Logs: build/check/<suite>.log.
+set -uo pipefail
+here=$(dirname "$(realpath "$0")")
+root=$(dirname "$here")
+out=$root/build/check
+mkdir -p "$out"
+start=$SECONDS
+passed=0 failed=0 skipped=0 xfail=0
+failures=()
+
+suite() { # name command...
+	local name=$1 log=$out/$1.log rc p f s x t0=$SECONDS
+	shift
+	"$@" >"$log" 2>&1
+	rc=$?
+	p=$(grep -cE '^ok [0-9]+' "$log" || true)
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log" || true)
+	f=$(grep -cE '^not ok [0-9]+' "$log" || true)
+	x=$(grep -cE '^not ok [0-9]+.*# TODO' "$log" || true)
+	p=$((p - s + x)) f=$((f - x)) xfail=$((xfail + x))
+	if [ $((p + f + s)) -eq 0 ]; then
+		if [ $rc -eq 0 ]; then p=1; else f=1; fi
+	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # it counted only passes, yet failed
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	printf '%-22s %4d passed %3d failed %3d skipped  %4d s\n' "$name" "$p" "$f" "$s" $((SECONDS - t0))
+	if [ "$f" -ne 0 ]; then
+		failures+=("$name")
+		grep -E '^not ok|^# ' "$log" | head -n 40 | sed 's/^/    /'
+		[ "$f" -eq 1 ] && [ $((p + s)) -eq 0 ] && tail -n 20 "$log" | sed 's/^/    /'
+	fi
+}
+
+"$here/deps.sh" gate build || exit 2
+ksft=$("$here/ksft.sh") || exit 2
+checkpatch=$ksft/../../../scripts/checkpatch.pl
+
+CFLAGS_SAN="-std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+san_build() { # output sources...
+	local o=$1
+	shift
+	# shellcheck disable=SC2086
+	gcc $CFLAGS_SAN -I"$ksft" -I"$root/selftests" -I"$root/kmod-helpers/include" "$@" -o "$o"
+}
+
+build_all() (
+	set -e
+	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/selftests"
+	san_build "$out/iommu_groups.asan" "$root"/selftests/{iommu_groups,iommu_sysfs,kmsg}.c
+	san_build "$out/iommu_module.asan" "$root"/selftests/{iommu_module,kmsg}.c
+	san_build "$out/sysfs_parse_test" "$root/tests/unit/sysfs_parse_test.c" "$root/selftests/iommu_sysfs.c"
+	# The modules against the running machine's headers, if it has any:
+	# the gate builds them against the kernel it boots in any case.
+	echo "build: ok"
+)
+
+style() {
+	perl "$checkpatch" --no-tree --terse --show-types --max-line-length=100 -f \
+		"$root"/kmod-helpers/*.c "$root"/kmod-helpers/include/uapi/*.h \
+		"$root"/selftests/*.c "$root"/selftests/*.h "$root"/tests/unit/*.c |
+		grep -v 'total: 0 errors, 0 warnings' | tee /dev/stderr | grep -q . && return 1
+	echo "checkpatch: clean"
+}
+
+# A gate pointed at a bogus kernel must say so and exit 2, before any VM.
+gate_refuses() {
+	local n=0 rc msg
+	try() { # name expected-message-part env...
+		n=$((n + 1))
+		msg=$(env "${@:3}" GATE_OUT="$out/gate-bogus" bash "$here/gate.sh" 2>&1)
+		rc=$?
+		if [ $rc -eq 2 ] && grep -qF -- "$2" <<<"$msg"; then
+			echo "ok $n - $1"
+		else
+			echo "not ok $n - $1: exit $rc"
+			sed 's/^/# /' <<<"$msg" | tail -n 5
+		fi
+	}
+	. <(grep -E '^(KVER|VMLINUZ|MODROOT|KBUILD)=' "$root/build/gate/kernel.env" 2>/dev/null || true)
+	try "missing KERNEL file" "is not a file" KERNEL=/nonexistent/bzImage MODULES=/tmp KBUILD=/tmp
+	try "KERNEL that is not a bzImage" "not a bzImage" KERNEL=/etc/passwd MODULES=/tmp KBUILD=/tmp
+	try "KERNEL without MODULES" "needs MODULES" KERNEL=/etc/passwd
+	try "KERNEL_DEB that is not a package" "is not a Debian package" KERNEL_DEB=/etc/passwd HEADERS_DEB=/etc/passwd
+	if [ -n "${VMLINUZ:-}" ]; then
+		fake=$out/fake-headers
+		mkdir -p "$fake/include/generated"
+		echo '#define UTS_RELEASE "6.1.0-99-amd64"' > "$fake/include/generated/utsrelease.h"
+		try "headers of another version (vermagic)" "headers $fake are 6.1.0-99-amd64" \
+			KERNEL="$VMLINUZ" MODULES="$MODROOT/lib/modules/$KVER" KBUILD="$fake"
+	fi
+}
+
+suite build build_all
+suite checkpatch style
+suite ci-units python3 "$here/tests/run.py"
+suite c-units "$out/sysfs_parse_test"
+suite sysfs-fixtures "$root/tests/sysfs-trees.sh" "$out/iommu_groups.asan"
+# The gate's own results, one line each (XFAIL lines carry "# TODO").
+gate_results() {
+	bash "$here/gate.sh"
+	local rc=$?
+	cat "$root"/build/gate/tap/*.tap 2>/dev/null
+	return $rc
+}
+
+suite gate gate_results
+suite gate-refusals gate_refuses
+
+echo
+echo "make check: $((SECONDS - start)) s; logs in $out"
+[ ${#failures[@]} -eq 0 ] || echo "failing suites: ${failures[*]}"
+[ "$xfail" -eq 0 ] || echo "($xfail of the passed are failures the kernel profile expects: XFAIL)"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

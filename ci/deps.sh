@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install, once, the Debian packages a job needs. Usage: deps.sh JOB...
+# Jobs: gate (VMs, kernel packages, report), build (compilers), check.
+# Only missing packages are installed, and the script says which.
+set -euo pipefail
+
+declare -A pkgs=(
+	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
+	[gate]="qemu-system-x86 busybox-static cpio perl libtap-formatter-junit-perl kmod xz-utils python3 coreutils"
+	[check]="clang libclang-rt-14-dev"
+)
+
+want=()
+for job in "$@"; do
+	[ -n "${pkgs[$job]+x}" ] || { echo "deps.sh: unknown job '$job' (known: ${!pkgs[*]})" >&2; exit 2; }
+	# shellcheck disable=SC2206
+	want+=(${pkgs[$job]})
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root, or install them" >&2
+	exit 2
+fi
+echo "deps: installing ${missing[*]}"
+# The package lists may be absent on a fresh machine; refresh once a day.
+stamp=/var/lib/apt/periodic/iommu-conformance-update
+if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
+	apt-get update -qq
+	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

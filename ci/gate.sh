@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The gate: resolve a kernel, build the test modules and selftests for it,
+# boot one VM per topology, run the selftests inside, and judge the results.
+#
+# Environment (all optional):
+#   KERNEL MODULES KBUILD | KERNEL_DEB HEADERS_DEB   the kernel (ci/kernel.sh)
+#   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg
+#   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
+#   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
+#   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
+# Exit: 0 as expected, 1 failures or regressions, 2 the gate could not run.
+set -uo pipefail
+here=$(dirname "$(realpath "$0")")
+root=$(dirname "$here")
+out=${GATE_OUT:-$root/build/gate}
+
+fail() { echo "gate: $*" >&2; echo "verdict: GATE ERROR (exit 2)" >&2; exit 2; }
+
+"$here/deps.sh" gate build || fail "cannot install what the gate needs"
+mkdir -p "$out" || fail "cannot create $out"
+rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml
+"$here/kernel.sh" "$out" || fail "no usable kernel (see above)"
+# shellcheck source=/dev/null
+. "$out/kernel.env"
+ksft=$("$here/ksft.sh") || fail "no kselftest harness"
+
+kmod=$out/kmod/$KVER
+bin=$out/bin
+echo "gate: building test modules for $KVER"
+make -s -C "$root/kmod-helpers" KBUILD="$KBUILD" OUT="$kmod" >"$out/build.log" 2>&1 ||
+	{ tail -n 30 "$out/build.log" >&2; fail "the test modules do not build against $KBUILD"; }
+echo "gate: building selftests"
+make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$bin" >>"$out/build.log" 2>&1 ||
+	{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build"; }
+initrd=$out/initramfs-$KVER.cpio.gz
+"$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"
+
+# shellcheck disable=SC2086
+python3 "$here/vmrun.py" --cfg "$here/topologies.cfg" --kernel-env "$out/kernel.env" \
+	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
+	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
+	--jobs "$(nproc)" ${TOPOLOGIES:-} || fail "could not run the VMs"
+
+strict=
+[ "${STRICT:-0}" = 0 ] || strict=--strict
+# shellcheck disable=SC2086
+python3 "$here/report.py" --out "$out" --cfg "$here/topologies.cfg" \
+	--kernel-env "$out/kernel.env" --srcdir "$root/selftests" --profiles "$here/expect" \
+	--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict ${TOPOLOGIES:-}
+rc=$?
+echo "gate: results in $out (summary.json, junit.xml, <topology>.ktap, <topology>.console.log)"
+exit $rc

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the guest initramfs: static busybox, our init, and the modules
+# needed to reach the host root over virtio-9p, taken from MODROOT.
+# Usage: mkinitramfs.sh MODROOT KVER OUTPUT.cpio.gz
+set -euo pipefail
+modroot=$1 kver=$2 out=$3
+here=$(dirname "$(realpath "$0")")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+mkdir -p "$tmp"/{bin,dev,proc,sys,host,mods}
+cp /bin/busybox "$tmp/bin/busybox"
+file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
+file_is_static "$tmp/bin/busybox" || { echo "mkinitramfs: /bin/busybox is not static (install busybox-static)" >&2; exit 2; }
+cp "$here/init" "$tmp/init"
+chmod 755 "$tmp/init"
+
+# Some of these may be built in; modprobe then lists nothing for them.
+for m in virtio_pci 9pnet_virtio 9p; do
+	modprobe -d "$modroot" -S "$kver" --show-depends "$m" ||
+		{ echo "mkinitramfs: $kver has no module $m and does not build it in" >&2; exit 2; }
+done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$tmp/list"
+while read -r ko; do
+	cp "$ko" "$tmp/mods/"
+	basename "$ko"
+done < "$tmp/list" > "$tmp/mods/order"
+rm "$tmp/list"
+(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+mv "$out.tmp" "$out"

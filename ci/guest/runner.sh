@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# In-guest test runner: runs each selftest program of the topology and
+# writes one KTAP document to fd 3 (the guest's ttyS1). Each program's own
+# KTAP is nested, indented four spaces, and every result line is followed
+# by its duration. Markers in the kernel log tell the console scanner
+# which program was running when the kernel printed something.
+set -u
+arg() { sed -n "s/.*\<icg\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+
+topo=$(arg topo)
+bin=$(arg bin)
+programs=$(arg programs | tr ',' ' ')
+limit=$(arg limit)
+export IOMMU_EXPECT_GROUPS=$(arg expect_groups)
+export IOMMU_CONF_KO=$(arg kmod)/iommu_conformance.ko
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+mark() { echo "icg: $*" > /dev/kmsg; }
+
+# A hung task must be reported while the VM's time limit still runs.
+sysctl -q kernel.hung_task_timeout_secs=60 kernel.hung_task_panic=0 2>/dev/null
+
+for m in $(arg modules | tr ',' ' '); do
+	modprobe "$m" 2>&1 | sed 's/^/# modprobe: /' >&3
+done
+
+set -- $programs
+echo "KTAP version 1" >&3
+echo "# topology: $topo, kernel $(uname -r)" >&3
+echo "1..$#" >&3
+n=0
+for prog in "$@"; do
+	n=$((n + 1))
+	mark "begin $prog"
+	echo "# Subtest: $prog" >&3
+	start=$EPOCHREALTIME
+	last=$start
+	# stdbuf: the harness writes results with stdio, which a pipe would
+	# buffer, and a result lost in a buffer is lost if the guest dies.
+	( cd /tmp && timeout -k 5 "${limit:-300}" stdbuf -oL -eL "$bin/$prog" 2>&1
+	  echo "icg-exit $?" ) |
+	while IFS= read -r line; do
+		case $line in
+		icg-exit\ *) echo "${line#icg-exit }" > /tmp/rc.$n; continue ;;
+		esac
+		echo "    $line" >&3
+		case $line in
+		ok\ *|not\ ok\ *)
+			now=$EPOCHREALTIME
+			printf '    # duration_ms: %d\n' $(( (${now/./} - ${last/./}) / 1000 )) >&3
+			last=$now ;;
+		'#  RUN '*) last=$EPOCHREALTIME ;;
+		esac
+	done
+	rc=$(cat /tmp/rc.$n 2>/dev/null || echo 1)
+	end=$EPOCHREALTIME
+	mark "end $prog rc=$rc"
+	ms=$(( (${end/./} - ${start/./}) / 1000 ))
+	case $rc in
+	0) echo "ok $n $prog" >&3 ;;
+	4) echo "ok $n $prog # SKIP" >&3 ;;
+	124|137) echo "not ok $n $prog # TIMEOUT after ${limit:-300} s" >&3 ;;
+	*) echo "not ok $n $prog # exit code $rc" >&3 ;;
+	esac
+	echo "# duration_ms: $ms" >&3
+done
+echo "# icg-runner-done" >&3

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Print a kselftest directory (holding kselftest_harness.h and lib.mk).
+# KSFT_DIR= wins; else the pieces are extracted, once, from Debian's
+# linux-source-6.1 into the cache, together with scripts/checkpatch.pl.
+# Nothing of the kernel tree is copied into this repository.
+set -euo pipefail
+if [ -n "${KSFT_DIR:-}" ]; then
+	[ -f "$KSFT_DIR/kselftest_harness.h" ] || { echo "ksft: KSFT_DIR=$KSFT_DIR has no kselftest_harness.h" >&2; exit 2; }
+	realpath "$KSFT_DIR"
+	exit 0
+fi
+cache=${ICG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommu-conformance}
+pkg=linux-source-6.1
+tarball=/usr/src/$pkg.tar.xz
+if [ ! -f "$tarball" ]; then
+	echo "ksft: installing $pkg (for kselftest_harness.h and checkpatch.pl)" >&2
+	ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
+		{ echo "ksft: cannot install $pkg" >&2; exit 2; }
+fi
+ver=$(dpkg-query -W -f='${Version}' "$pkg")
+dir=$cache/ksft/$ver
+if [ ! -e "$dir/.done" ]; then
+	rm -rf "$dir" && mkdir -p "$dir"
+	t=$pkg/tools/testing/selftests
+	tar -xJf "$tarball" -C "$dir" --strip-components=1 \
+		"$t/kselftest_harness.h" "$t/kselftest.h" "$t/lib.mk" "$t/kselftest" \
+		"$t/Makefile" "$t/run_kselftest.sh" "$t/kselftest_install.sh" "$t/gen_kselftest_tar.sh" \
+		"$pkg/scripts/checkpatch.pl" "$pkg/scripts/spelling.txt" \
+		"$pkg/scripts/const_structs.checkpatch" >&2
+	touch "$dir/.done"
+fi
+echo "$dir/tools/testing/selftests"

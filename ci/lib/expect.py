@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Kernel expectation profiles (ci/expect/*.conf).
+
+    name     debian-6.1
+    kernel   ^6\\.1\\.            (regex on the kernel release; first match wins)
+    xfail    GLOB  REASON...     (GLOB on topology/program/test names)
+
+A result that fails where the profile says xfail is XFAIL with the reason;
+one that passes there is XPASS: the profile is stale and must be updated."""
+import fnmatch
+import glob
+import os
+import re
+
+
+class ProfileError(Exception):
+    pass
+
+
+class Profile:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path).removesuffix(".conf")
+        self.kernel = None
+        self.rules = []  # (glob, reason)
+        with open(path) as f:
+            for n, raw in enumerate(f, 1):
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                word, _, rest = line.partition(" ")
+                rest = rest.strip()
+                if word == "name" and rest:
+                    self.name = rest
+                elif word == "kernel" and rest:
+                    try:
+                        self.kernel = re.compile(rest)
+                    except re.error as e:
+                        raise ProfileError(f"{path}:{n}: bad kernel regex: {e}")
+                elif word == "xfail":
+                    pat, _, reason = rest.partition(" ")
+                    if not pat or not reason.strip():
+                        raise ProfileError(f"{path}:{n}: xfail needs a pattern and a reason")
+                    self.rules.append((pat, reason.strip()))
+                else:
+                    raise ProfileError(f"{path}:{n}: unknown line: {line}")
+
+    def matches_kernel(self, release):
+        return bool(self.kernel and self.kernel.search(release))
+
+    def xfail_reason(self, name):
+        for pat, reason in self.rules:
+            if fnmatch.fnmatchcase(name, pat):
+                return reason
+        return None
+
+
+def select(directory, release, name=None):
+    profiles = [Profile(p) for p in sorted(glob.glob(os.path.join(directory, "*.conf")))]
+    if name:
+        for p in profiles:
+            if p.name == name:
+                return p
+        raise ProfileError(f"no profile named {name!r} in {directory} "
+                           f"(have: {', '.join(p.name for p in profiles)})")
+    for p in profiles:
+        if p.matches_kernel(release):
+            return p
+    return None

@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge a gate run: read each topology's KTAP, console log and VM record,
+apply the kernel's expectation profile (and a baseline), and write
+summary.json, per-topology TAP for prove/JUnit, and the printed report.
+
+Exit: 0 every result as expected; 1 a failure or a regression; 2 the gate
+itself could not run (a VM did not boot, hung, or QEMU failed)."""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import console  # noqa: E402
+import expect  # noqa: E402
+import ktap  # noqa: E402
+import testlist  # noqa: E402
+import topology  # noqa: E402
+
+FAILING = ("fail", "notrun", "xpass")
+
+
+def die(msg):
+    # Exit 1 means "the kernel failed a test": the report's own trouble is 2.
+    print(f"report: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def result(name, topo, group, outcome, reason="", diagnostics=(), duration_ms=None):
+    return {"name": name, "topology": topo, "group": group, "result": outcome,
+            "reason": reason, "diagnostics": list(diagnostics),
+            "duration_s": None if duration_ms is None else duration_ms / 1000}
+
+
+def tail(path, n=25):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().splitlines()[-n:]
+    except OSError:
+        return []
+
+
+def judge_topology(t, out, srcdir):
+    """Results of one topology, and whether the gate failed to run it."""
+    res, gate_error = [], None
+    stem = os.path.join(out, t.name)
+    try:
+        with open(stem + ".vm.json") as f:
+            vm = json.load(f)
+    except (OSError, ValueError):
+        vm = {"status": "missing"}
+    try:
+        with open(stem + ".ktap", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    doc = ktap.parse(text)
+    vmname = f"{t.name}/vm"
+    if vm["status"] in ("missing", "qemu-error"):
+        gate_error = f"{t.name}: QEMU did not run: {vm.get('qemu_output', 'no VM record').strip()[-300:]}"
+        res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error))
+        return res, gate_error, vm
+    if doc.version is None:
+        gate_error = f"{t.name}: the guest never reached the test runner ({vm['status']})"
+        res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error,
+                          tail(stem + ".console.log")))
+    else:
+        res.append(result(f"{vmname}/boot", t.name, "vm", "pass"))
+        if vm["status"] == "timeout":
+            gate_error = f"{t.name}: the guest hung; killed after {vm['timeout_s']} s"
+            res.append(result(f"{vmname}/completed", t.name, "vm", "fail", gate_error,
+                              tail(stem + ".console.log")))
+        elif vm["status"] == "died":
+            res.append(result(f"{vmname}/completed", t.name, "vm", "fail",
+                              "the guest stopped before the runner finished",
+                              tail(stem + ".console.log")))
+        else:
+            res.append(result(f"{vmname}/completed", t.name, "vm", "pass"))
+
+    progs = {r.name: r for r in doc.results}
+    unfinished = doc.unfinished  # (program name, block) of a program cut off
+    for prog in t.programs:
+        base = f"{t.name}/{prog}"
+        try:
+            with open(os.path.join(srcdir, prog + ".c")) as f:
+                declared = testlist.declared(f.read())
+        except OSError:
+            declared = []
+        if prog in progs:
+            r = progs[prog]
+            cases, plan, cut = r.children, r.plan, None
+        elif unfinished and unfinished[0] == prog:
+            r, cut = None, "the program did not finish (guest died or hung)"
+            cases, plan = unfinished[1].results, unfinished[1].plan
+        else:
+            r, cut, cases, plan = None, "never started", [], None
+        seen = set()
+        for c in cases:
+            seen.add(c.name)
+            res.append(result(f"{base}/{c.name}", t.name, prog, c.outcome, c.reason,
+                              c.diagnostics, c.duration_ms))
+        missing = [n for n in declared if n not in seen]
+        if plan is not None and not declared:
+            missing = [f"#{i}" for i in range(len(cases) + 1, plan + 1)]
+        for n in missing:
+            res.append(result(f"{base}/{n}", t.name, prog, "notrun", cut or
+                              "declared in the program but not reported by it"))
+        if r is not None and r.outcome == "fail" and not any(
+                c.outcome == "fail" for c in cases):
+            # The program failed as a whole (crash, timeout, exec error).
+            res.append(result(f"{base}/(program)", t.name, prog, "fail",
+                              f"{r.directive or ''} {r.reason}".strip(),
+                              r.diagnostics, r.duration_ms))
+        if r is None and not cases and not declared:
+            res.append(result(f"{base}/(program)", t.name, prog, "notrun", cut))
+
+    try:
+        with open(stem + ".console.log", errors="replace") as f:
+            splats = console.scan(f.read())
+    except OSError:
+        splats = []
+    counts = {}
+    for s in splats:
+        counts[s.kind] = counts.get(s.kind, 0) + 1
+        res.append(result(f"{t.name}/console/{s.kind}-{counts[s.kind]}", t.name,
+                          "console", "fail",
+                          f"kernel {s.kind} during {s.during} (console line {s.line})",
+                          s.excerpt))
+    if not splats and doc.version is not None:
+        res.append(result(f"{t.name}/console/clean", t.name, "console", "pass"))
+    return res, gate_error, vm
+
+
+def apply_profile(results, profile, strict):
+    for r in results:
+        reason = profile.xfail_reason(r["name"]) if profile else None
+        if reason is None:
+            continue
+        if r["result"] in ("fail", "notrun"):
+            if strict:
+                r["reason"] = f"{r['reason']} [expected by profile {profile.name}, STRICT: {reason}]".strip()
+            else:
+                r["result"], r["expected_because"] = "xfail", reason
+        elif r["result"] == "pass":
+            r["result"] = "xpass"
+            r["reason"] = f"profile {profile.name} expects a failure ({reason}): update the profile"
+
+
+def compare(results, baseline):
+    before = {r["name"]: r["result"] for t in baseline.get("topologies", {}).values()
+              for r in t.get("tests", [])}
+    new_fail, new_pass = [], []
+    for r in results:
+        was = before.get(r["name"])
+        if r["result"] in FAILING and was not in FAILING:
+            new_fail.append({"name": r["name"], "was": was, "now": r["result"]})
+        elif r["result"] == "pass" and was in ("fail", "notrun", "xfail"):
+            new_pass.append({"name": r["name"], "was": was, "now": r["result"]})
+    return new_fail, new_pass
+
+
+def write_tap(path, results):
+    with open(path, "w") as f:
+        f.write(f"1..{len(results)}\n")
+        for i, r in enumerate(results, 1):
+            name = r["name"].replace("#", "no.")
+            line = {"pass": f"ok {i} - {name}",
+                    "skip": f"ok {i} - {name} # SKIP {r['reason']}",
+                    "xfail": f"not ok {i} - {name} # TODO xfail: {r.get('expected_because', '')}",
+                    }.get(r["result"], f"not ok {i} - {name}")
+            f.write(line.replace("\n", " ") + "\n")
+            if r["result"] in FAILING:
+                for d in [r["result"] + ": " + r["reason"]] + r["diagnostics"][:30]:
+                    f.write(f"# {d}\n")
+
+
+def junit(out, names):
+    taps = [os.path.join(out, "tap", n + ".tap") for n in names]
+    with open(os.path.join(out, "junit.xml"), "w") as f:
+        p = subprocess.run(["prove", "--formatter", "TAP::Formatter::JUnit",
+                            "--exec", "cat", *taps], stdout=f, stderr=subprocess.PIPE,
+                           text=True)
+    # prove exits non-zero when a test failed; only a missing file is ours.
+    if os.path.getsize(os.path.join(out, "junit.xml")) == 0:
+        die(f"prove wrote no JUnit: {p.stderr.strip()}")
+
+
+def cell(rs):
+    counts = {}
+    for r in rs:
+        counts[r["result"]] = counts.get(r["result"], 0) + 1
+    order = ["pass", "fail", "notrun", "xfail", "xpass", "skip"]
+    return " ".join(f"{counts[k]} {k.upper() if k in FAILING else k}"
+                    for k in order if k in counts) or "-"
+
+
+def print_report(summary, names, groups):
+    k = summary["kernel"]
+    print()
+    print(f"iommu-conformance gate: kernel {k['release']} ({k['source']})")
+    prof = summary["profile"] or "none"
+    print(f"expectations: profile {prof}{', STRICT' if summary['strict'] else ''}"
+          f"{', baseline ' + summary['baseline'] if summary['baseline'] else ''}")
+    cols = ["vm"] + groups + ["console"]
+    rows = [["topology"] + cols]
+    for n in names:
+        t = summary["topologies"][n]
+        row = [n]
+        for g in cols:
+            row.append(cell([r for r in t["tests"] if r["group"] == g]))
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    bad = [r for n in names for r in summary["topologies"][n]["tests"]
+           if r["result"] in FAILING]
+    xf = [r for n in names for r in summary["topologies"][n]["tests"] if r["result"] == "xfail"]
+    if xf:
+        print(f"\nexpected failures ({len(xf)}):")
+        for r in xf:
+            print(f"  XFAIL {r['name']}: {r['expected_because']}")
+    if bad:
+        print(f"\nfailures ({len(bad)}):")
+        for r in bad:
+            print(f"  {r['result'].upper()} {r['name']}: {r['reason']}")
+            for d in r["diagnostics"][:12]:
+                print(f"      {d}")
+            if len(r["diagnostics"]) > 12:
+                print(f"      ... {len(r['diagnostics']) - 12} more lines in summary.json")
+    for title, key in (("new failures against the baseline", "regressions"),
+                       ("new passes against the baseline", "new_passes")):
+        if summary[key]:
+            print(f"\n{title} ({len(summary[key])}):")
+            for r in summary[key]:
+                print(f"  {r['name']}: {r['was']} -> {r['now']}")
+    for e in summary["gate_errors"]:
+        print(f"\nGATE ERROR: {e}")
+    print(f"\nverdict: {summary['verdict']} (exit {summary['exit_code']})")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", required=True)
+    p.add_argument("--cfg", required=True)
+    p.add_argument("--kernel-env", required=True)
+    p.add_argument("--srcdir", required=True, help="the selftests' sources")
+    p.add_argument("--profiles", required=True)
+    p.add_argument("--profile", default="")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--baseline", default="")
+    p.add_argument("topologies", nargs="*")
+    a = p.parse_args()
+
+    try:
+        topos = topology.load(a.cfg)
+    except (OSError, topology.TopologyError) as e:
+        die(f"{a.cfg}: {e}")
+    names = a.topologies or list(topos)
+    kenv = {}
+    with open(a.kernel_env) as f:
+        for tok in shlex.split(f.read()):
+            key, _, v = tok.partition("=")
+            kenv[key] = v
+    try:
+        profile = expect.select(a.profiles, kenv["KVER"], a.profile or None)
+    except expect.ProfileError as e:
+        die(str(e))
+    baseline = None
+    if a.baseline:
+        try:
+            with open(a.baseline) as f:
+                baseline = json.load(f)
+        except (OSError, ValueError) as e:
+            die(f"BASELINE={a.baseline}: {e}")
+
+    summary = {"schema": 1, "kernel": {"release": kenv["KVER"], "source": kenv.get("KDESC", "")},
+               "profile": profile.name if profile else None, "strict": a.strict,
+               "baseline": a.baseline or None, "topologies": {}, "gate_errors": []}
+    allres = []
+    os.makedirs(os.path.join(a.out, "tap"), exist_ok=True)
+    for n in names:
+        res, err, vm = judge_topology(topos[n], a.out, a.srcdir)
+        apply_profile(res, profile, a.strict)
+        summary["topologies"][n] = {"vm": {k: vm.get(k) for k in ("status", "duration_s", "timeout_s")},
+                                    "tests": res}
+        if err:
+            summary["gate_errors"].append(err)
+        write_tap(os.path.join(a.out, "tap", n + ".tap"), res)
+        allres += res
+    totals = {}
+    for r in allres:
+        totals[r["result"]] = totals.get(r["result"], 0) + 1
+    summary["totals"] = totals
+    regressions, new_passes = compare(allres, baseline) if baseline else ([], [])
+    summary["regressions"], summary["new_passes"] = regressions, new_passes
+    failing = regressions if baseline else [r for r in allres if r["result"] in FAILING]
+    if summary["gate_errors"]:
+        summary["exit_code"], summary["verdict"] = 2, "GATE ERROR"
+    elif failing:
+        summary["exit_code"], summary["verdict"] = 1, "FAIL" + (" (regressions)" if baseline else "")
+    else:
+        summary["exit_code"], summary["verdict"] = 0, "PASS"
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    junit(a.out, names)
+    groups = []
+    for n in names:
+        for g in topos[n].programs:
+            if g not in groups:
+                groups.append(g)
+    print_report(summary, names, groups)
+    sys.exit(summary["exit_code"])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit:
+        raise
+    except Exception:  # a bug here must not read as a kernel failure
+        import traceback
+        traceback.print_exc()
+        sys.exit(2)

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+import os
+import unittest
+
+from common import FIX, lib  # noqa: F401
+import ktap
+
+
+def read(name):
+    with open(os.path.join(FIX, "ktap", name)) as f:
+        return f.read()
+
+
+class RecordedRun(unittest.TestCase):
+    def setUp(self):
+        self.doc = ktap.parse(read("intel-6.1-recorded.ktap"))
+
+    def test_top_level(self):
+        self.assertEqual(self.doc.version, "KTAP version 1")
+        self.assertEqual(self.doc.plan, 2)
+        self.assertEqual([r.name for r in self.doc.results], ["iommu_groups", "iommu_module"])
+        self.assertIsNone(self.doc.unfinished)
+
+    def test_cases_named_from_result_lines(self):
+        groups = self.doc.results[0]
+        self.assertEqual(groups.plan, 5)
+        self.assertEqual([c.name for c in groups.children],
+                         ["groups.present", "groups.type_documented", "groups.devices_link_back",
+                          "groups.reserved_regions_parse", "groups.boot_log_clean"])
+        self.assertTrue(all(c.outcome == "pass" for c in groups.children))
+
+    def test_diagnostics_and_durations(self):
+        present = self.doc.results[0].children[0]
+        self.assertIn("7 IOMMU group(s)", " ".join(present.diagnostics))
+        self.assertEqual(present.duration_ms, 44)
+        # Harness progress lines are not diagnostics.
+        self.assertFalse(any("RUN" in d for d in present.diagnostics))
+
+
+class Syntax(unittest.TestCase):
+    def test_nameless_skip_takes_the_run_name(self):
+        doc = ktap.parse("TAP version 13\n1..1\n#  RUN           groups.present ...\n"
+                         "#      SKIP      no groups\nok 1 # SKIP no groups\n")
+        r = doc.results[0]
+        self.assertEqual((r.name, r.outcome, r.reason), ("groups.present", "skip", "no groups"))
+
+    def test_not_ok_is_fail(self):
+        r = ktap.parse("KTAP version 1\n1..1\nnot ok 1 a.b\n").results[0]
+        self.assertEqual(r.outcome, "fail")
+
+    def test_ok_with_timeout_directive_is_fail(self):
+        r = ktap.parse("KTAP version 1\n1..1\nnot ok 1 prog # TIMEOUT after 300 s\n").results[0]
+        self.assertEqual((r.outcome, r.directive), ("fail", "TIMEOUT"))
+
+    def test_todo_not_ok_is_xfail_and_ok_todo_is_pass(self):
+        d = ktap.parse("TAP version 13\n1..2\nnot ok 1 x # TODO known\nok 2 y # TODO known\n")
+        self.assertEqual([r.outcome for r in d.results], ["xfail", "pass"])
+
+    def test_nameless_result_without_hint_gets_its_number(self):
+        self.assertEqual(ktap.parse("1..1\nok 1\n").results[0].name, "#1")
+
+    def test_bailout(self):
+        d = ktap.parse("KTAP version 1\nBail out! no root\n")
+        self.assertEqual(d.bailout, "no root")
+
+    def test_garbage_is_no_document(self):
+        d = ktap.parse("random console noise\n[ 1.0 ] ok\n")
+        self.assertIsNone(d.version)
+        self.assertEqual(d.results, [])
+
+
+class PartialRun(unittest.TestCase):
+    def test_cut_program_is_unfinished_with_its_results_kept(self):
+        doc = ktap.parse(read("partial-guest-died.ktap"))
+        self.assertEqual([r.name for r in doc.results], ["iommu_groups"])
+        name, blk = doc.unfinished
+        self.assertEqual(name, "iommu_module")
+        self.assertEqual(blk.plan, 4)
+        self.assertEqual([c.name for c in blk.results],
+                         ["module.load_creates_interface", "module.rejects_bad_input"])
+
+
+if __name__ == "__main__":
+    unittest.main()

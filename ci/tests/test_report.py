@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: GPL-2.0
+"""report.py judging synthetic gate outputs: every way a run can go wrong."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from common import FIX, ROOT
+import expect
+import report
+import topology
+
+CFG = """[DEFAULT]
+devices = edu
+programs = iommu_groups iommu_module
+[intel]
+machine = q35
+iommu = -device intel-iommu
+expect_groups = 1
+"""
+KENV = "KVER='6.1.0-56-amd64'\nKDESC='test'\n"
+
+
+class Judge(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        with open(os.path.join(self.dir, "topo.cfg"), "w") as f:
+            f.write(CFG)
+        with open(os.path.join(self.dir, "kernel.env"), "w") as f:
+            f.write(KENV)
+        self.topo = topology.load(os.path.join(self.dir, "topo.cfg"))["intel"]
+        self.src = os.path.join(ROOT, "selftests")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def vm(self, status, ktap_fixture=None, ktap_text=None, console="clean"):
+        with open(os.path.join(self.dir, "intel.vm.json"), "w") as f:
+            json.dump({"status": status, "timeout_s": 900, "duration_s": 1.0,
+                       "qemu_output": "qemu: boom" if status == "qemu-error" else ""}, f)
+        text = ktap_text or ""
+        if ktap_fixture:
+            with open(os.path.join(FIX, "ktap", ktap_fixture)) as f:
+                text = f.read()
+        with open(os.path.join(self.dir, "intel.ktap"), "w") as f:
+            f.write(text)
+        src = {"clean": "intel-6.1-clean.log", "splat": "warn-and-kasan.log",
+               "panic": "panic.log"}[console]
+        shutil.copy(os.path.join(FIX, "console", src),
+                    os.path.join(self.dir, "intel.console.log"))
+
+    def judge(self):
+        res, err, _ = report.judge_topology(self.topo, self.dir, self.src)
+        return {r["name"]: r for r in res}, err
+
+    def test_complete_clean_run_passes(self):
+        self.vm("completed", "intel-6.1-recorded.ktap")
+        res, err = self.judge()
+        self.assertIsNone(err)
+        self.assertEqual({r["result"] for r in res.values()}, {"pass"})
+        self.assertEqual(len(res), 2 + 5 + 4 + 1)
+
+    def test_guest_died_mid_program_reports_not_run_by_name(self):
+        self.vm("died", "partial-guest-died.ktap", console="panic")
+        res, err = self.judge()
+        self.assertIsNone(err)  # it booted: a kernel crash is a test failure
+        self.assertEqual(res["intel/iommu_module/module.reload_cycles"]["result"], "notrun")
+        self.assertEqual(res["intel/iommu_module/module.log_clean"]["result"], "notrun")
+        self.assertEqual(res["intel/iommu_module/module.rejects_bad_input"]["result"], "pass")
+        self.assertEqual(res["intel/vm/completed"]["result"], "fail")
+        self.assertEqual(res["intel/console/panic-1"]["result"], "fail")
+        self.assertIn("during iommu_module", res["intel/console/oops-1"]["reason"])
+
+    def test_hung_guest_is_a_gate_error_and_keeps_partial_results(self):
+        self.vm("timeout", "partial-guest-died.ktap")
+        res, err = self.judge()
+        self.assertIn("hung", err)
+        self.assertEqual(res["intel/iommu_groups/groups.present"]["result"], "pass")
+        self.assertEqual(res["intel/iommu_module/module.log_clean"]["result"], "notrun")
+
+    def test_no_boot_is_a_gate_error(self):
+        self.vm("died", ktap_text="")
+        res, err = self.judge()
+        self.assertIn("never reached the test runner", err)
+        self.assertEqual(res["intel/vm/boot"]["result"], "fail")
+
+    def test_qemu_error_is_a_gate_error(self):
+        self.vm("qemu-error")
+        _, err = self.judge()
+        self.assertIn("qemu: boom", err)
+
+    def test_program_that_never_ran(self):
+        text = "KTAP version 1\n1..2\n# icg-runner-done\n"
+        self.vm("completed", ktap_text=text)
+        res, _ = self.judge()
+        self.assertEqual(res["intel/iommu_groups/groups.present"]["result"], "notrun")
+        self.assertEqual(res["intel/iommu_groups/groups.present"]["reason"], "never started")
+
+    def test_program_failing_as_a_whole(self):
+        text = ("KTAP version 1\n1..2\n# Subtest: iommu_groups\n"
+                "    stdbuf: failed to run command\nnot ok 1 iommu_groups # exit code 127\n")
+        self.vm("completed", ktap_text=text)
+        res, _ = self.judge()
+        self.assertEqual(res["intel/iommu_groups/(program)"]["result"], "fail")
+        self.assertIn("127", res["intel/iommu_groups/(program)"]["reason"])
+
+    def test_console_splats_fail(self):
+        self.vm("completed", "intel-6.1-recorded.ktap", console="splat")
+        res, _ = self.judge()
+        self.assertEqual(res["intel/console/warning-1"]["result"], "fail")
+        self.assertEqual(res["intel/console/kasan-1"]["result"], "fail")
+        self.assertNotIn("intel/console/clean", res)
+
+
+class Expectations(unittest.TestCase):
+    def profile(self, text):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        with open(os.path.join(d, "p.conf"), "w") as f:
+            f.write(text)
+        return d
+
+    def results(self):
+        return [report.result("intel/a/x.fails", "intel", "a", "fail", "EFAULT"),
+                report.result("intel/a/x.passes", "intel", "a", "pass"),
+                report.result("intel/a/y.other", "intel", "a", "fail")]
+
+    def test_xfail_xpass_and_unmatched(self):
+        d = self.profile("kernel ^6\\.1\\.\nxfail intel/a/x.* predates v6.2\n")
+        p = expect.select(d, "6.1.0-56-amd64")
+        rs = self.results()
+        report.apply_profile(rs, p, strict=False)
+        self.assertEqual([r["result"] for r in rs], ["xfail", "xpass", "fail"])
+        self.assertEqual(rs[0]["expected_because"], "predates v6.2")
+
+    def test_strict_keeps_failures(self):
+        d = self.profile("kernel ^6\\.1\\.\nxfail intel/a/x.fails predates v6.2\n")
+        rs = self.results()
+        report.apply_profile(rs, expect.select(d, "6.1.0-56-amd64"), strict=True)
+        self.assertEqual(rs[0]["result"], "fail")
+        self.assertIn("STRICT", rs[0]["reason"])
+
+    def test_profile_chosen_by_kernel_release(self):
+        d = self.profile("kernel ^6\\.1\\.\n")
+        self.assertIsNotNone(expect.select(d, "6.1.0-56-amd64"))
+        self.assertIsNone(expect.select(d, "6.12.0-1-amd64"))
+
+    def test_bad_profile_lines_are_refused(self):
+        for bad in ("xfail onlyglob\n", "kernel (\n", "frobnicate x\n"):
+            d = self.profile(bad)
+            with self.assertRaises(expect.ProfileError):
+                expect.select(d, "6.1.0")
+
+    def test_baseline_regressions_and_new_passes(self):
+        base = {"topologies": {"intel": {"tests": [
+            {"name": "intel/a/x.fails", "result": "pass"},
+            {"name": "intel/a/x.passes", "result": "fail"},
+            {"name": "intel/a/y.other", "result": "fail"}]}}}
+        new_fail, new_pass = report.compare(self.results(), base)
+        self.assertEqual([r["name"] for r in new_fail], ["intel/a/x.fails"])
+        self.assertEqual([r["name"] for r in new_pass], ["intel/a/x.passes"])
+
+
+class EndToEnd(unittest.TestCase):
+    """report.py as the gate runs it: files written, exit codes."""
+
+    def run_report(self, status, fixture, extra=()):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        with open(os.path.join(d, "topo.cfg"), "w") as f:
+            f.write(CFG)
+        with open(os.path.join(d, "kernel.env"), "w") as f:
+            f.write(KENV)
+        with open(os.path.join(d, "intel.vm.json"), "w") as f:
+            json.dump({"status": status, "timeout_s": 900, "duration_s": 1}, f)
+        shutil.copy(os.path.join(FIX, "ktap", fixture), os.path.join(d, "intel.ktap"))
+        shutil.copy(os.path.join(FIX, "console", "intel-6.1-clean.log"),
+                    os.path.join(d, "intel.console.log"))
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "report.py"),
+                            "--out", d, "--cfg", os.path.join(d, "topo.cfg"),
+                            "--kernel-env", os.path.join(d, "kernel.env"),
+                            "--srcdir", os.path.join(ROOT, "selftests"),
+                            "--profiles", os.path.join(ROOT, "ci", "expect"), *extra],
+                           capture_output=True, text=True)
+        return p, d
+
+    def test_pass_writes_agreeing_files(self):
+        p, d = self.run_report("completed", "intel-6.1-recorded.ktap")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(d, "summary.json")) as f:
+            s = json.load(f)
+        n = len(s["topologies"]["intel"]["tests"])
+        with open(os.path.join(d, "junit.xml")) as f:
+            self.assertEqual(f.read().count("<testcase "), n)
+        self.assertIn("verdict: PASS", p.stdout)
+
+    def test_failure_exits_1_and_names_it(self):
+        p, _ = self.run_report("died", "partial-guest-died.ktap")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("NOTRUN intel/iommu_module/module.log_clean", p.stdout)
+
+    def test_hang_exits_2(self):
+        p, _ = self.run_report("timeout", "partial-guest-died.ktap")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("GATE ERROR", p.stdout)
+
+    def test_baseline_known_failure_is_not_a_regression(self):
+        p, d = self.run_report("died", "partial-guest-died.ktap")
+        base = os.path.join(d, "summary.json")
+        keep = base + ".base"
+        shutil.copy(base, keep)
+        p, _ = self.run_report("died", "partial-guest-died.ktap", ["--baseline", keep])
+        self.assertEqual(p.returncode, 0, p.stdout)
+
+    def test_unreadable_baseline_is_a_gate_error(self):
+        p, _ = self.run_report("completed", "intel-6.1-recorded.ktap",
+                               ["--baseline", "/nonexistent.json"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("BASELINE=/nonexistent.json", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

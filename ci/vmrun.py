@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot one QEMU VM per topology, at most --jobs at once, each bounded in
+time. Per topology it writes NAME.console.log (ttyS0: the kernel console),
+NAME.ktap (ttyS1: the runner's results) and NAME.vm.json (how the VM
+ended). It never judges results: ci/report.py does."""
+import argparse
+import concurrent.futures
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import topology  # noqa: E402
+
+QEMU = {"x86_64": "qemu-system-x86_64"}
+RUNNER_DONE = "# icg-runner-done"
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for tok in shlex.split(f.read()):
+            k, _, v = tok.partition("=")
+            env[k] = v
+    return env
+
+
+def nospace(name, value):
+    if not value or any(c.isspace() for c in value):
+        raise SystemExit(f"vmrun: {name}={value!r} is empty or has white space; "
+                         "the guest reads it from the kernel command line")
+    return value
+
+
+def command(t, a, kenv, scratch, stem, bare):
+    params = {
+        "topo": t.name, "repo": a.repo, "bin": a.bin, "kmod": a.kmod,
+        "modroot": kenv["MODROOT"], "programs": ",".join(t.programs),
+        "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
+        "limit": str(a.test_limit),
+    }
+    # Host paths under the guest's own tmpfs mounts, to be bound back.
+    keep = sorted({os.path.realpath(p) for p in
+                   (a.repo, a.bin, a.kmod, kenv["MODROOT"])
+                   if os.path.realpath(p).startswith(("/tmp/", "/run/"))})
+    params["keep"] = ",".join(keep) or "-"
+    cmdline = ["console=ttyS0", "panic=-1", "printk.devkmsg=on"]
+    cmdline += [f"icg.{k}={nospace(k, v)}" for k, v in params.items()]
+    if bare:
+        cmdline.append("icg.bare=1")
+    cmdline += shlex.split(t.cmdline)
+    return [QEMU[t.arch], "-accel", "tcg", "-M", t.machine,
+            "-m", str(t.memory), "-smp", str(t.smp),
+            "-nodefaults", "-display", "none", "-no-reboot",
+            "-kernel", kenv["VMLINUZ"], "-initrd", a.initrd,
+            "-append", " ".join(cmdline),
+            "-serial", f"file:{stem}.console.log",
+            "-serial", f"file:{stem}.ktap",
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,"
+                       "readonly=on,multidevs=remap",
+            *t.iommu, *t.device_args(scratch)]
+
+
+def run_one(t, a, kenv, bare):
+    stem = os.path.join(a.out, t.name + (".bare" if bare else ""))
+    scratch = stem + ".scratch"
+    os.makedirs(scratch, exist_ok=True)
+    if "nvme" in t.devices:
+        with open(os.path.join(scratch, "nvme.img"), "wb") as f:
+            f.truncate(64 << 20)
+    for ext in (".console.log", ".ktap"):
+        if os.path.exists(stem + ext):
+            os.unlink(stem + ext)
+    cmd = command(t, a, kenv, scratch, stem, bare)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    status = None
+    try:
+        qout, _ = proc.communicate(timeout=a.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        qout, _ = proc.communicate()
+        status = "timeout"
+    took = time.monotonic() - start
+    ktap = ""
+    if os.path.exists(stem + ".ktap"):
+        with open(stem + ".ktap", errors="replace") as f:
+            ktap = f.read()
+    if status is None:
+        if proc.returncode != 0:
+            status = "qemu-error"
+        elif RUNNER_DONE in ktap or bare:
+            status = "completed"
+        else:
+            status = "died"  # powered off or panicked before the runner finished
+    info = {"topology": t.name, "status": status, "duration_s": round(took, 2),
+            "timeout_s": a.timeout, "qemu_rc": proc.returncode,
+            "qemu_output": qout.decode(errors="replace")[-4000:],
+            "command": cmd}
+    with open(stem + ".vm.json", "w") as f:
+        json.dump(info, f, indent=1)
+    print(f"vm: {t.name}{' (bare)' if bare else ''}: {status} in {took:.1f} s",
+          flush=True)
+    return info
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--cfg", required=True)
+    p.add_argument("--kernel-env", required=True)
+    p.add_argument("--initrd", required=True)
+    p.add_argument("--repo", required=True)
+    p.add_argument("--bin", required=True, help="selftest programs directory")
+    p.add_argument("--kmod", required=True, help="test modules directory")
+    p.add_argument("--out", required=True)
+    p.add_argument("--timeout", type=int, default=900, help="per VM, seconds")
+    p.add_argument("--test-limit", type=int, default=300, help="per program, seconds")
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--bare", action="store_true", help="boot and power off only")
+    p.add_argument("topologies", nargs="*")
+    a = p.parse_args()
+    try:
+        topos = topology.load(a.cfg)
+    except (OSError, topology.TopologyError, Exception) as e:
+        raise SystemExit(f"vmrun: {a.cfg}: {e}")
+    names = a.topologies or list(topos)
+    unknown = [n for n in names if n not in topos]
+    if unknown:
+        raise SystemExit(f"vmrun: unknown topology {', '.join(unknown)} "
+                         f"(known: {', '.join(topos)})")
+    kenv = read_env(a.kernel_env)
+    os.makedirs(a.out, exist_ok=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+        list(ex.map(lambda n: run_one(topos[n], a, kenv, a.bare), names))
+
+
+if __name__ == "__main__":
+    main()
