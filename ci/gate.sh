@@ -9,6 +9,7 @@
 #   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
+#   GATE_BUILD_ONLY=1        stop once the kernel, modules, selftests and initramfs are ready
 # Exit: 0 as expected, 1 failures or regressions, 2 the gate could not run.
 set -uo pipefail
 here=$(dirname "$(realpath "$0")")
@@ -35,12 +36,14 @@ make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$bin" >>"$out/build.log" 2
 	{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build"; }
 initrd=$out/initramfs-$KVER.cpio.gz
 "$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"
+# bench/gate boots the VMs itself, from what is built so far.
+[ "${GATE_BUILD_ONLY:-0}" = 0 ] || exit 0
 
 # shellcheck disable=SC2086
 python3 "$here/vmrun.py" --cfg "$here/topologies.cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
 	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
-	--jobs "$(nproc)" ${TOPOLOGIES:-} || fail "could not run the VMs"
+	--cores "$(nproc)" ${TOPOLOGIES:-} || fail "could not run the VMs"
 
 strict=
 [ "${STRICT:-0}" = 0 ] || strict=--strict

@@ -121,7 +121,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--timeout", type=int, default=900, help="per VM, seconds")
     p.add_argument("--test-limit", type=int, default=300, help="per program, seconds")
-    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--cores", type=int, default=os.cpu_count(),
+                   help="host cores to fill; each VM takes as many as it has vCPUs")
     p.add_argument("--bare", action="store_true", help="boot and power off only")
     p.add_argument("topologies", nargs="*")
     a = p.parse_args()
@@ -136,7 +137,9 @@ def main():
                          f"(known: {', '.join(topos)})")
     kenv = read_env(a.kernel_env)
     os.makedirs(a.out, exist_ok=True)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+    # TCG runs a thread per vCPU: more vCPUs than cores only slows all.
+    jobs = max(1, a.cores // max(topos[n].smp for n in names))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
         list(ex.map(lambda n: run_one(topos[n], a, kenv, a.bare), names))
 
 
