@@ -9,6 +9,7 @@ itself could not run (a VM did not boot, hung, or QEMU failed)."""
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -134,6 +135,41 @@ def judge_topology(t, out, srcdir):
     return res, gate_error, vm
 
 
+RULE = re.compile(r"_([A-G])$")
+EVIDENCE = re.compile(r"kernel:|attach[^:]*: E[A-Z]+|reported as|outside the contract")
+
+
+def conformance(names, topos, summary):
+    """Driver x rule from the attach results: pass, violation, or not
+    reachable (every result a skip). The core's own checks (multi.*) are
+    the "core" row; a violation the profile expects is still a violation."""
+    cells = {}
+    for n in names:
+        for r in summary["topologies"][n]["tests"]:
+            if r["group"] != "iommu_attach":
+                continue
+            m = RULE.search(r["name"])
+            if not m:
+                continue
+            case = r["name"].split("/")[-1]
+            drv = "core" if case.startswith("multi.") else topos[n].driver
+            if not drv:
+                continue
+            cell = cells.setdefault(drv, {}).setdefault(m.group(1), set())
+            cell.add(r["result"])
+    matrix = {}
+    for drv, rules in cells.items():
+        matrix[drv] = {}
+        for rule, seen in rules.items():
+            if seen & {"fail", "xfail", "notrun"}:
+                matrix[drv][rule] = "violation"
+            elif seen & {"pass", "xpass"}:
+                matrix[drv][rule] = "pass"
+            else:
+                matrix[drv][rule] = "not reachable"
+    return matrix
+
+
 def apply_profile(results, profile, strict):
     for r in results:
         reason = profile.xfail_reason(r["name"]) if profile else None
@@ -215,13 +251,31 @@ def print_report(summary, names, groups):
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if summary.get("conformance"):
+        rules = "ABCDEFG"
+        print("\nattach_dev contract (SPEC 1), driver x rule:")
+        drivers = sorted(summary["conformance"])
+        w = max(len(d) for d in drivers + ["driver"])
+        print("  " + "driver".ljust(w) + "  " + "  ".join(r.ljust(13) for r in rules).rstrip())
+        for d in drivers:
+            row = summary["conformance"][d]
+            print("  " + d.ljust(w) + "  " + "  ".join(row.get(r, "-").ljust(13) for r in rules).rstrip())
     bad = [r for n in names for r in summary["topologies"][n]["tests"]
            if r["result"] in FAILING]
     xf = [r for n in names for r in summary["topologies"][n]["tests"] if r["result"] == "xfail"]
     if xf:
-        print(f"\nexpected failures ({len(xf)}):")
+        print(f"\nexpected failures ({len(xf)}), by reason:")
+        by = {}
         for r in xf:
-            print(f"  XFAIL {r['name']}: {r['expected_because']}")
+            by.setdefault(r["expected_because"], []).append(r)
+        for reason, rs in by.items():
+            print(f"  XFAIL x{len(rs)}: {reason}")
+            # The evidence once per reason: the kernel's lines and errno.
+            facts = [d for d in rs[0]["diagnostics"] if EVIDENCE.search(d)]
+            for d in facts[:4]:
+                print(f"      {d}")
+            for r in rs:
+                print(f"      {r['name']}")
     if bad:
         print(f"\nfailures ({len(bad)}):")
         for r in bad:
@@ -303,6 +357,7 @@ def main():
         summary["exit_code"], summary["verdict"] = 1, "FAIL" + (" (regressions)" if baseline else "")
     else:
         summary["exit_code"], summary["verdict"] = 0, "PASS"
+    summary["conformance"] = conformance(names, topos, summary)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     junit(a.out, names)

@@ -37,6 +37,7 @@ class Topology:
             if d not in DEVICES:
                 raise TopologyError(f"topology {name}: unknown device {d!r} "
                                     f"(known: {', '.join(sorted(DEVICES))})")
+        self.driver = sec.get("driver", "")
         self.cmdline = sec.get("cmdline", "")
         self.modules = sec.get("modules", "").split()
         self.programs = sec["programs"].split()

@@ -224,3 +224,19 @@ class EndToEnd(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestList(unittest.TestCase):
+    def test_variants_expand_and_plain_tests_do_not(self):
+        import testlist
+        src = ("FIXTURE(a) {};\nFIXTURE_VARIANT_ADD(a, x) {};\nFIXTURE_VARIANT_ADD(a, y) {};\n"
+               "TEST_F(a, one)\n{\n}\nTEST(two)\n{\n}\nTEST_F(b, three) {}\n")
+        self.assertEqual(sorted(testlist.declared(src)),
+                         ["a.x.one", "a.y.one", "b.three", "global.two"])
+
+    def test_attach_program_declares_what_it_prints(self):
+        import testlist
+        with open(os.path.join(ROOT, "selftests", "iommu_attach.c")) as f:
+            names = testlist.declared(f.read())
+        self.assertIn("attach.edu.dma_follows_attach_D", names)
+        self.assertIn("multi.attach_device_A", names)

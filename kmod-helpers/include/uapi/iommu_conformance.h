@@ -9,8 +9,17 @@
  * -EINVAL, a longer one whose tail is not zero is -E2BIG (the rule of
  * copy_struct_from_user()).
  *
+ * Objects (devices, domains) are named by small ids local to the open
+ * file; closing the file detaches, unmaps and frees everything it made and
+ * releases what it claimed, in that order.
+ *
+ * Calls that exercise the IOMMU API report the API's own return value in
+ * an @api_ret field and return 0 from the ioctl: an ioctl error always
+ * means the request itself was refused (bad id, bad size, wrong state).
+ *
  * ABI history:
  *   1.0  ICONF_VERSION only.
+ *   1.1  devices, domains, attach/detach, DMA ownership, edu DMA checks.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -20,7 +29,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		0
+#define ICONF_ABI_MINOR		1
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -42,5 +51,164 @@ struct iconf_version {
 };
 
 #define ICONF_VERSION		_IOWR(ICONF_IOC_TYPE, 0x00, struct iconf_version)
+
+#define ICONF_FEAT_ATTACH	(1ULL << 0)	/* ICONF_DEV_* .. ICONF_DETACH */
+#define ICONF_FEAT_EDU		(1ULL << 1)	/* ICONF_EDU_* */
+
+#define ICONF_MAX_DEVS		8
+#define ICONF_MAX_DOMAINS	8
+
+/*
+ * ICONF_DEV_GET - take a reference to a PCI device for this file.
+ * @name:     in: "0000:00:03.0" (domain:bus:slot.function, NUL-terminated).
+ * @dev_id:   out: id for the other calls.
+ * @group_id: out: iommu_group_id() of its group, or -1 without a group.
+ * @group_devices: out: how many devices share the group.
+ * @flags:    out: ICONF_DEV_* facts.
+ */
+struct iconf_dev_get {
+	__u32 size;
+	char name[32];
+	__u32 dev_id;
+	__s32 group_id;
+	__u32 group_devices;
+	__u32 flags;
+};
+#define ICONF_DEV_HAS_DRIVER	(1U << 0)	/* a driver was bound */
+#define ICONF_DEV_IS_EDU	(1U << 1)	/* bound to our edu driver */
+
+/* Which domain the core says a device is on (iommu_get_domain_for_dev). */
+enum iconf_where {
+	ICONF_ON_NONE = 0,	/* NULL: no domain */
+	ICONF_ON_BOOT = 1,	/* the one it had when ICONF_DEV_GET ran */
+	ICONF_ON_OURS = 2,	/* one of this file's domains: @dom_id */
+	ICONF_ON_OTHER = 3,	/* another domain (a blocking one, say) */
+};
+
+/*
+ * ICONF_DEV_DOMAIN - where is the device now?
+ * @type: IOMMU_DOMAIN_* value of that domain (0 for none).
+ */
+struct iconf_dev_domain {
+	__u32 size;
+	__u32 dev_id;
+	__u32 where;
+	__u32 dom_id;
+	__u32 type;
+	__u32 reserved;
+};
+
+/*
+ * ICONF_DOMAIN_ALLOC - allocate an unmanaged (paging) domain for the device's
+ * bus (v6.1) or the device itself (v6.11+). @api_ret is 0 or -ENOMEM etc.
+ */
+struct iconf_domain_alloc {
+	__u32 size;
+	__u32 dev_id;
+	__u32 dom_id;
+	__s32 api_ret;
+};
+
+/*
+ * ICONF_DOMAIN_FREE - free a domain of this file. -EBUSY while a device of
+ * this file is attached to it (the API forbids freeing an attached domain).
+ */
+struct iconf_domain_free {
+	__u32 size;
+	__u32 dom_id;
+};
+
+/*
+ * ICONF_MAP / ICONF_UNMAP - map @length bytes at @iova to pages the module
+ * allocates (zeroed), or unmap them. @api_ret: iommu_map()'s return, or
+ * for unmap the bytes iommu_unmap() reports.
+ */
+struct iconf_map {
+	__u32 size;
+	__u32 dom_id;
+	__u64 iova;
+	__u64 length;
+	__s64 api_ret;
+};
+
+/*
+ * ICONF_COHERENT - the domain's enforce_cache_coherency op, as VFIO calls
+ * it: @api_ret 1 (enforced) or 0, -EOPNOTSUPP when the driver has no op.
+ */
+struct iconf_coherent {
+	__u32 size;
+	__u32 dom_id;
+	__s32 api_ret;
+	__u32 reserved;
+};
+
+/*
+ * ICONF_ATTACH / ICONF_DETACH - iommu_attach_device() / _detach_device(),
+ * or with ICONF_HOW_GROUP iommu_attach_group() / _detach_group().
+ * @api_ret: the attach's return value (detach returns none: 0).
+ */
+struct iconf_attach {
+	__u32 size;
+	__u32 dev_id;
+	__u32 dom_id;
+	__u32 how;
+	__s32 api_ret;
+	__u32 reserved;
+};
+#define ICONF_HOW_DEVICE	0
+#define ICONF_HOW_GROUP		1
+
+/*
+ * ICONF_OWN - iommu_group_claim_dma_owner() (@own = 1) or
+ * iommu_group_release_dma_owner() (@own = 0) for the device's group.
+ */
+struct iconf_own {
+	__u32 size;
+	__u32 dev_id;
+	__u32 own;
+	__s32 api_ret;
+};
+
+/*
+ * ICONF_EDU_DMA - DMA through the edu device, checked against canaries.
+ *
+ * With @dom_id = 0 the module uses the DMA API (whatever domain the device
+ * is on by default): RAM -> edu -> RAM through dma_map_single() addresses.
+ * With a domain id, it maps two pages of that domain itself, at IOVAs equal
+ * to the physical addresses of two canary pages, and moves the data RAM ->
+ * edu -> RAM through them; then it has edu write to a third, unmapped IOVA,
+ * again equal to a canary page's physical address. Untranslated DMA would
+ * land in the canaries, translated DMA in the mapped pages; a write to the
+ * unmapped IOVA must land nowhere.
+ *
+ * The ioctl fails with -ENODEV when the device is not bound to iconf_edu.
+ */
+struct iconf_edu_dma {
+	__u32 size;
+	__u32 dev_id;
+	__u32 dom_id;
+	__u32 result;		/* out: ICONF_EDU_* bits */
+	__u64 dma_addr;		/* out: the address the device was given */
+	__u64 phys_addr;	/* out: the physical address behind it */
+	__s32 map_ret;		/* out: iommu_map()/dma_map_single() outcome */
+	__u32 reserved;
+};
+#define ICONF_EDU_ARRIVED	(1U << 0)  /* the pattern made the round trip */
+#define ICONF_EDU_TIMEOUT	(1U << 1)  /* a transfer did not complete in 2 s */
+#define ICONF_EDU_LEAKED	(1U << 2)  /* data landed at the IOVA as a physical address */
+#define ICONF_EDU_CANARY_HIT	(1U << 3)  /* the unmapped IOVA's canary changed */
+#define ICONF_EDU_UNMAPPED_RUN	(1U << 4)  /* the unmapped-IOVA write was tried */
+
+#define ICONF_DEV_GET		_IOWR(ICONF_IOC_TYPE, 0x01, struct iconf_dev_get)
+#define ICONF_DEV_DOMAIN	_IOWR(ICONF_IOC_TYPE, 0x02, struct iconf_dev_domain)
+#define ICONF_DOMAIN_ALLOC	_IOWR(ICONF_IOC_TYPE, 0x03, struct iconf_domain_alloc)
+#define ICONF_DOMAIN_FREE	_IOWR(ICONF_IOC_TYPE, 0x04, struct iconf_domain_free)
+#define ICONF_MAP		_IOWR(ICONF_IOC_TYPE, 0x05, struct iconf_map)
+#define ICONF_UNMAP		_IOWR(ICONF_IOC_TYPE, 0x06, struct iconf_map)
+#define ICONF_COHERENT		_IOWR(ICONF_IOC_TYPE, 0x07, struct iconf_coherent)
+#define ICONF_ATTACH		_IOWR(ICONF_IOC_TYPE, 0x08, struct iconf_attach)
+#define ICONF_DETACH		_IOWR(ICONF_IOC_TYPE, 0x09, struct iconf_attach)
+#define ICONF_OWN		_IOWR(ICONF_IOC_TYPE, 0x0a, struct iconf_own)
+#define ICONF_EDU_DMA		_IOWR(ICONF_IOC_TYPE, 0x0b, struct iconf_edu_dma)
 
 #endif /* _UAPI_IOMMU_CONFORMANCE_H */

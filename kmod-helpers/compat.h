@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The IOMMU API calls whose form changed across kernels, in one place, so
+ * the rest of the module is written once. An out-of-tree module must test
+ * the version (checkpatch's LINUX_VERSION_CODE advice is for merged code).
+ *   v6.3   iommu_map() takes a gfp_t
+ *   v6.11  iommu_paging_domain_alloc(dev) added (returns ERR_PTR)
+ *   v6.13  iommu_domain_alloc(bus) removed
+ */
+#ifndef ICONF_COMPAT_H
+#define ICONF_COMPAT_H
+
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/version.h>
+
+static inline struct iommu_domain *iconf_paging_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *dom = iommu_domain_alloc(dev->bus);
+
+	return dom ? dom : ERR_PTR(-ENOMEM);
+#endif
+}
+
+static inline int iconf_iommu_map(struct iommu_domain *dom, unsigned long iova,
+				  phys_addr_t paddr, size_t size, int prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map(dom, iova, paddr, size, prot, GFP_KERNEL);
+#else
+	return iommu_map(dom, iova, paddr, size, prot);
+#endif
+}
+
+/*
+ * v6.1 has no iommu_enforce_cache_coherency() wrapper: VFIO type1 calls the
+ * domain op directly, and so do we. -EOPNOTSUPP: the driver has no op.
+ */
+static inline int iconf_enforce_coherency(struct iommu_domain *dom)
+{
+	if (!dom->ops || !dom->ops->enforce_cache_coherency)
+		return -EOPNOTSUPP;
+	return dom->ops->enforce_cache_coherency(dom);
+}
+
+#endif

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "iconf_client.h"
+#include "iommu_sysfs.h"
+#include "kmsg.h"
+
+int iconf_open(char *why, size_t whylen)
+{
+	const char *ko = getenv("IOMMU_CONF_KO");
+	int fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	int kfd;
+
+	if (fd >= 0 || !ko || !*ko) {
+		if (fd < 0)
+			snprintf(why, whylen, "/dev/" ICONF_DEVICE_NAME ": %s, and no IOMMU_CONF_KO to load",
+				 strerror(errno));
+		return fd < 0 ? -1 : fd;
+	}
+	kfd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (kfd < 0 || syscall(SYS_finit_module, kfd, "", 0)) {
+		snprintf(why, whylen, "cannot load %s: %s", ko, strerror(errno));
+		if (kfd >= 0)
+			close(kfd);
+		return -1;
+	}
+	close(kfd);
+	fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(why, whylen, "module loaded, yet /dev/" ICONF_DEVICE_NAME ": %s",
+			 strerror(errno));
+	return fd;
+}
+
+int iconf_call(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static unsigned int read_hex(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	if (sysfs_read_str(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	return strtoul(buf, NULL, 16);
+}
+
+int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
+	     size_t bdflen, char *driver, size_t drvlen)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while (ret && (de = readdir(d))) {
+		unsigned int dev;
+
+		if (de->d_name[0] == '.' || read_hex(de->d_name, "vendor") != vendor)
+			continue;
+		dev = read_hex(de->d_name, "device");
+		for (const unsigned int *p = devices; *p; p++) {
+			char path[PATH_MAX], link[PATH_MAX];
+			ssize_t n;
+
+			if (*p != dev)
+				continue;
+			snprintf(bdf, bdflen, "%s", de->d_name);
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+				 de->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			link[n > 0 ? n : 0] = '\0';
+			snprintf(driver, drvlen, "%s",
+				 n > 0 ? strrchr(link, '/') + 1 : "");
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+int pci_unbind(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+	return write_str(path, bdf);
+}
+
+int pci_bind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
+	return write_str(path, bdf);
+}
+
+const char *errno_name(int neg)
+{
+	static const struct { int e; const char *n; } names[] = {
+		{ 0, "0" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+		{ EIO, "EIO" }, { ENXIO, "ENXIO" }, { E2BIG, "E2BIG" },
+		{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
+		{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EXDEV, "EXDEV" },
+		{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
+		{ ERANGE, "ERANGE" }, { ENOTTY, "ENOTTY" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ EALREADY, "EALREADY" },
+	};
+	static char other[24];
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].e == -neg)
+			return names[i].n;
+	snprintf(other, sizeof(other), "errno %d", -neg);
+	return other;
+}
+
+bool attach_code_in_table(int neg)
+{
+	return neg == 0 || neg == -EINVAL || neg == -ENOMEM || neg == -ENOSPC ||
+	       neg == -EBUSY || neg == -ENODEV;
+}
+
+static bool class_has(const char *prefix, char *name, size_t len)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			if (name)
+				snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+const char *iommu_driver(void)
+{
+	if (class_has("dmar", NULL, 0))
+		return "intel";
+	if (class_has("ivhd", NULL, 0))
+		return "amd";
+	return "";
+}
+
+static long long intel_reg(const char *reg)
+{
+	char name[64], path[PATH_MAX], buf[64];
+
+	if (!class_has("dmar", name, sizeof(name)))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/iommu/%s/intel-iommu/%s", name, reg);
+	if (sysfs_read_str(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 16);
+}
+
+int intel_width(void)
+{
+	long long cap = intel_reg("cap");
+
+	/* VT-d spec: CAP_REG bits 21:16 hold MGAW - 1. */
+	return cap < 0 ? -1 : (int)((cap >> 16) & 0x3f) + 1;
+}
+
+int intel_snoop_control(void)
+{
+	long long ecap = intel_reg("ecap");
+
+	/* VT-d spec: ECAP_REG bit 7 is SC, snoop control. */
+	return ecap < 0 ? -1 : (int)((ecap >> 7) & 1);
+}
+
+void kmsg_mark(struct kmsg_window *w)
+{
+	w->lines = 0;
+	w->fd = kmsg_open(false);
+}
+
+void kmsg_collect(struct kmsg_window *w)
+{
+	struct kmsg_rec r;
+
+	if (w->fd < 0)
+		return;
+	/* Debug-level lines are not prints for the contract (dev_dbg). */
+	while (kmsg_next(w->fd, &r) > 0) {
+		if (r.prio > 6)
+			continue;
+		if (w->lines < (int)ARRAY_SIZE(w->text))
+			snprintf(w->text[w->lines], sizeof(w->text[0]), "<%d> %.240s",
+				 r.prio, r.text);
+		w->lines++;
+	}
+	close(w->fd);
+	w->fd = -1;
+}
+
+const char *where_name(unsigned int where)
+{
+	switch (where) {
+	case ICONF_ON_NONE: return "no domain";
+	case ICONF_ON_BOOT: return "its boot (default) domain";
+	case ICONF_ON_OURS: return "the test's domain";
+	case ICONF_ON_OTHER: return "another domain";
+	}
+	return "?";
+}

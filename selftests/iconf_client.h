@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace side of the conformance module: opening it, finding test
+ * devices, and the facts a test reports (errno names, kernel lines).
+ */
+#ifndef ICONF_CLIENT_H
+#define ICONF_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "uapi/iommu_conformance.h"
+
+/* Open /dev/iommu_conformance, loading $IOMMU_CONF_KO first if needed. */
+int iconf_open(char *why, size_t whylen);
+/* ioctl returning 0 or -errno. */
+int iconf_call(int fd, unsigned long cmd, void *arg);
+
+/*
+ * Find a PCI device by vendor and one of the device ids (0-terminated).
+ * Fills @bdf ("0000:00:03.0") and @driver ("" if none). 0 or -ENOENT.
+ */
+int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
+	     size_t bdflen, char *driver, size_t drvlen);
+/* Unbind @bdf from its driver / bind it to @driver. 0 or -errno. */
+int pci_unbind(const char *bdf);
+int pci_bind(const char *bdf, const char *driver);
+
+/* "EINVAL", "EFAULT"... for a negative errno; "0" for 0. */
+const char *errno_name(int neg);
+/* Is @neg one of the codes the attach_dev contract allows (SPEC §1)? */
+bool attach_code_in_table(int neg);
+
+/* Which IOMMU driver runs the machine: "intel", "amd", or "" if unknown. */
+const char *iommu_driver(void);
+/*
+ * intel only: the IOMMU's address width (MGAW from the cap register) and
+ * whether it has snoop control (ecap SC). -1 when it cannot be read.
+ */
+int intel_width(void);
+int intel_snoop_control(void);
+
+/* Kernel lines logged since kmsg_mark(): the count, each one TH_LOG'd by caller. */
+struct kmsg_window {
+	int fd;
+	int lines;
+	char text[8][256];
+};
+void kmsg_mark(struct kmsg_window *w);
+void kmsg_collect(struct kmsg_window *w);
+
+const char *where_name(unsigned int where);
+
+#endif

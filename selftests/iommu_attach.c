@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_attach: the ->attach_dev return contract (v6.2 kernel-doc of
+ * struct iommu_domain_ops), checked through the IOMMU API on real devices.
+ *
+ * Test names end in the rule they check (../shared/SPEC.md §1):
+ *   A  an incompatibility returns exactly -EINVAL
+ *   B  ... and prints nothing
+ *   C  a domain freshly allocated for a device attaches
+ *   D  after a 0 the device's DMA goes through the new domain (edu)
+ *   E  after a failure the device is on its old domain and its DMA works
+ *   F  the code is one the contract lists
+ *   G  repeated, reversed and retried attaches behave
+ *
+ * Variants are device kinds QEMU provides; a kind absent from the machine
+ * SKIPs. A device bound to a driver is unbound only with
+ * IOMMU_ATTACH_UNBIND=1 (the gate sets it; on a real machine it could be
+ * your disk) and bound again at the end. edu is driven by the module's own
+ * driver, which leaves DMA ownership to the tests.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "iconf_client.h"
+#include "iommu_sysfs.h"
+
+FIXTURE(attach) {
+	int fd;
+	char bdf[32];
+	char driver[64];
+	bool unbound;
+	unsigned int dev;
+	bool edu;
+	char unavailable[200];
+};
+
+FIXTURE_VARIANT(attach) {
+	unsigned int vendor;
+	unsigned int ids[3];
+};
+
+FIXTURE_VARIANT_ADD(attach, edu) { .vendor = 0x1234, .ids = { 0x11e8 } };
+FIXTURE_VARIANT_ADD(attach, nvme) { .vendor = 0x1b36, .ids = { 0x0010 } };
+FIXTURE_VARIANT_ADD(attach, e1000e) { .vendor = 0x8086, .ids = { 0x10d3 } };
+FIXTURE_VARIANT_ADD(attach, virtio_net) { .vendor = 0x1af4, .ids = { 0x1000, 0x1041 } };
+
+static bool may_unbind(void)
+{
+	const char *e = getenv("IOMMU_ATTACH_UNBIND");
+
+	return e && !strcmp(e, "1");
+}
+
+FIXTURE_SETUP(attach)
+{
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	int ret;
+
+	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
+	if (self->fd < 0)
+		return;
+	if (pci_find(variant->vendor, variant->ids, self->bdf, sizeof(self->bdf),
+		     self->driver, sizeof(self->driver))) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no such device on this machine");
+		return;
+	}
+	if (self->driver[0] && strcmp(self->driver, "iconf_edu")) {
+		if (!may_unbind()) {
+			snprintf(self->unavailable, sizeof(self->unavailable),
+				 "%s is bound to %s; IOMMU_ATTACH_UNBIND=1 lets the test unbind it",
+				 self->bdf, self->driver);
+			return;
+		}
+		ret = pci_unbind(self->bdf);
+		ASSERT_EQ(0, ret) TH_LOG("unbind %s from %s: %s", self->bdf,
+					 self->driver, strerror(-ret));
+		self->unbound = true;
+	}
+	snprintf(g.name, sizeof(g.name), "%s", self->bdf);
+	ret = iconf_call(self->fd, ICONF_DEV_GET, &g);
+	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", self->bdf, strerror(-ret));
+	self->dev = g.dev_id;
+	self->edu = g.flags & ICONF_DEV_IS_EDU;
+	if (g.group_id < 0)
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "%s has no IOMMU group", self->bdf);
+	else if (g.group_devices != 1)
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "%s shares group %d with %u devices: device attach needs a group of its own",
+			 self->bdf, g.group_id, g.group_devices);
+	else
+		TH_LOG("device %s (group %d, driver %s)", self->bdf, g.group_id,
+		       self->driver[0] ? self->driver : "none");
+}
+
+FIXTURE_TEARDOWN(attach)
+{
+	int ret;
+
+	if (self->fd >= 0)
+		close(self->fd);	/* the module undoes what the test did */
+	if (self->unbound) {
+		ret = pci_bind(self->bdf, self->driver);
+		if (ret)
+			TH_LOG("rebinding %s to %s: %s", self->bdf, self->driver,
+			       strerror(-ret));
+	}
+}
+
+/* ---- steps, each asserting that the test module itself did its part ---- */
+
+static unsigned int new_domain(struct __test_metadata *_metadata, int fd,
+			       unsigned int dev)
+{
+	struct iconf_domain_alloc a = { .size = sizeof(a), .dev_id = dev };
+
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DOMAIN_ALLOC, &a));
+	ASSERT_EQ(0, a.api_ret) TH_LOG("domain allocation: %s", errno_name(a.api_ret));
+	return a.dom_id;
+}
+
+static int attach(struct __test_metadata *_metadata, int fd, unsigned int dev,
+		  unsigned int dom, struct kmsg_window *log)
+{
+	struct iconf_attach a = { .size = sizeof(a), .dev_id = dev, .dom_id = dom };
+	struct kmsg_window dummy;
+
+	if (!log)
+		log = &dummy;
+	kmsg_mark(log);
+	ASSERT_EQ(0, iconf_call(fd, ICONF_ATTACH, &a));
+	kmsg_collect(log);
+	for (int i = 0; i < log->lines && i < (int)ARRAY_SIZE(log->text); i++)
+		TH_LOG("kernel: %s", log->text[i]);
+	return a.api_ret;
+}
+
+static void detach(struct __test_metadata *_metadata, int fd, unsigned int dev,
+		   unsigned int dom)
+{
+	struct iconf_attach a = { .size = sizeof(a), .dev_id = dev, .dom_id = dom };
+
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DETACH, &a));
+}
+
+static int where(struct __test_metadata *_metadata, int fd,
+		 unsigned int dev, unsigned int *dom)
+{
+	struct iconf_dev_domain w = { .size = sizeof(w), .dev_id = dev };
+
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_DOMAIN, &w));
+	TH_LOG("the core says the device is on %s%s (type %u)", where_name(w.where),
+	       w.where == ICONF_ON_OURS ? (w.dom_id == *dom ? " (this one)" : " (another of ours)") : "",
+	       w.type);
+	if (w.where == ICONF_ON_OURS)
+		*dom = w.dom_id;
+	return (int)w.where;
+}
+
+/* edu DMA through domain @dom (0: the DMA API). Returns ICONF_EDU_* bits. */
+static unsigned int edu_dma(struct __test_metadata *_metadata, int fd,
+			    unsigned int dev, unsigned int dom)
+{
+	struct iconf_edu_dma e = { .size = sizeof(e), .dev_id = dev, .dom_id = dom };
+
+	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
+	ASSERT_EQ(0, e.map_ret) TH_LOG("mapping for the DMA: %s", errno_name(e.map_ret));
+	TH_LOG("edu DMA %s: bus address 0x%llx, physical 0x%llx:%s%s%s%s",
+	       dom ? "through the test's domain" : "through the DMA API",
+	       (unsigned long long)e.dma_addr, (unsigned long long)e.phys_addr,
+	       e.result & ICONF_EDU_ARRIVED ? " data arrived" : " data did NOT arrive",
+	       e.result & ICONF_EDU_TIMEOUT ? ", a transfer timed out" : "",
+	       e.result & ICONF_EDU_LEAKED ? ", data landed at the IOVA as a physical address" : "",
+	       e.result & ICONF_EDU_CANARY_HIT ? ", the unmapped IOVA reached memory" : "");
+	return e.result;
+}
+
+static bool dma_translated(unsigned int r)
+{
+	return (r & ICONF_EDU_ARRIVED) && !(r & (ICONF_EDU_TIMEOUT | ICONF_EDU_LEAKED |
+						 ICONF_EDU_CANARY_HIT));
+}
+
+/* ---- C, D, G: what must simply work ---- */
+
+TEST_F(attach, fresh_attach_C)
+{
+	unsigned int dom, seen;
+	int ret;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	dom = new_domain(_metadata, self->fd, self->dev);
+	ret = attach(_metadata, self->fd, self->dev, dom, NULL);
+	TH_LOG("attach of a fresh domain: %s", errno_name(ret));
+	if (ret == -ENOMEM || ret == -ENOSPC)
+		SKIP(return, "the attach ran out of resources (%s): allowed, proves nothing",
+		     errno_name(ret));
+	ASSERT_EQ(0, ret);
+	seen = dom;
+	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+	ASSERT_EQ(dom, seen);
+	detach(_metadata, self->fd, self->dev, dom);
+	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
+}
+
+TEST_F(attach, dma_follows_attach_D)
+{
+	unsigned int dom, r;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!self->edu)
+		SKIP(return, "not an edu device bound to iconf_edu: no DMA engine to prove with");
+	dom = new_domain(_metadata, self->fd, self->dev);
+	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
+	r = edu_dma(_metadata, self->fd, self->dev, dom);
+	EXPECT_TRUE(!!(r & ICONF_EDU_UNMAPPED_RUN));
+	ASSERT_TRUE(dma_translated(r))
+		TH_LOG("attach returned 0 but the device's DMA does not go through the domain");
+	detach(_metadata, self->fd, self->dev, dom);
+	r = edu_dma(_metadata, self->fd, self->dev, 0);
+	ASSERT_TRUE(!!(r & ICONF_EDU_ARRIVED)) TH_LOG("DMA broken after detach");
+}
+
+TEST_F(attach, same_domain_twice_G)
+{
+	unsigned int dom, seen;
+	int ret;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	dom = new_domain(_metadata, self->fd, self->dev);
+	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
+	ret = attach(_metadata, self->fd, self->dev, dom, NULL);
+	TH_LOG("second attach of the same domain: %s", errno_name(ret));
+	/* 0 (nothing to do) or EBUSY (already attached) both keep the contract. */
+	EXPECT_TRUE(ret == 0 || ret == -EBUSY);
+	seen = dom;
+	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+	ASSERT_EQ(dom, seen);
+	if (self->edu)
+		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+	detach(_metadata, self->fd, self->dev, dom);
+	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
+}
+
+TEST_F(attach, detach_reattach_G)
+{
+	unsigned int dom, seen;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	dom = new_domain(_metadata, self->fd, self->dev);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL))
+			TH_LOG("cycle %d", i);
+		seen = dom;
+		ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+		if (self->edu)
+			ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+		detach(_metadata, self->fd, self->dev, dom);
+		ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
+		if (self->edu)
+			ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED));
+	}
+}
+
+TEST_F(attach, owned_attach_G)
+{
+	struct iconf_own o = { .size = sizeof(o), .own = 1 };
+	unsigned int dom, seen = 0;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	o.dev_id = self->dev;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_OWN, &o));
+	ASSERT_EQ(0, o.api_ret) TH_LOG("claiming DMA ownership: %s", errno_name(o.api_ret));
+	/* Ownership parks the group on a blocking domain, as VFIO sees it. */
+	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
+	dom = new_domain(_metadata, self->fd, self->dev);
+	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
+	seen = dom;
+	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+	if (self->edu)
+		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+	detach(_metadata, self->fd, self->dev, dom);
+	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
+	o.own = 0;
+	o.api_ret = 0;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_OWN, &o));
+	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
+	if (self->edu)
+		ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED));
+}
+
+/* ---- provoked incompatibilities: A, B, E, F, and G after a failure ---- */
+
+struct provoked {
+	int ret;		/* the attach's return */
+	bool expect_ok;		/* the hardware can honour this domain */
+	struct kmsg_window log;	/* what the kernel printed meanwhile */
+	int where;		/* where the core says the device is after */
+	unsigned int dom;
+};
+
+/*
+ * A domain with a mapping beyond what the IOMMU can translate. Returns
+ * NULL when provoked, else why this driver offers no such incompatibility.
+ */
+static const char *provoke_width(struct __test_metadata *_metadata,
+				 struct _test_data_attach *self, struct provoked *p)
+{
+	static char why[160];
+	struct iconf_map m = { .size = sizeof(m), .length = 4096 };
+	const char *drv = iommu_driver();
+	int width;
+
+	if (strcmp(drv, "intel")) {
+		snprintf(why, sizeof(why),
+			 "%s: attach does not check a domain's mappings against the IOMMU's width",
+			 *drv ? drv : "no IOMMU driver");
+		return why;
+	}
+	width = intel_width();
+	ASSERT_LT(0, width) TH_LOG("cannot read the intel IOMMU's cap register");
+	p->dom = new_domain(_metadata, self->fd, self->dev);
+	m.dom_id = p->dom;
+	m.iova = 1ULL << width;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_MAP, &m));
+	if (m.api_ret) {
+		snprintf(why, sizeof(why), "mapping IOVA 2^%d on an unattached domain failed (%s)",
+			 width, errno_name(m.api_ret));
+		return why;
+	}
+	TH_LOG("domain %u maps IOVA 0x%llx, beyond the IOMMU's %d-bit width", p->dom,
+	       (unsigned long long)m.iova, width);
+	p->expect_ok = false;
+	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
+	TH_LOG("attach: %s", errno_name(p->ret));
+	p->where = where(_metadata, self->fd, self->dev, &(unsigned int){ 0 });
+	return NULL;
+}
+
+/* A domain that enforces cache coherency (what VFIO asks for). */
+static const char *provoke_coherency(struct __test_metadata *_metadata,
+				     struct _test_data_attach *self, struct provoked *p)
+{
+	static char why[160];
+	struct iconf_coherent c = { .size = sizeof(c) };
+	const char *drv = iommu_driver();
+
+	p->dom = new_domain(_metadata, self->fd, self->dev);
+	c.dom_id = p->dom;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_COHERENT, &c));
+	if (c.api_ret != 1) {
+		snprintf(why, sizeof(why), "the domain cannot enforce coherency (%s): nothing to provoke",
+			 c.api_ret ? errno_name(c.api_ret) : "false");
+		return why;
+	}
+	if (!strcmp(drv, "intel")) {
+		int sc = intel_snoop_control();
+
+		ASSERT_LE(0, sc) TH_LOG("cannot read the intel IOMMU's ecap register");
+		p->expect_ok = sc;
+		TH_LOG("intel IOMMU %s snoop control", sc ? "has" : "lacks");
+	} else {
+		/* amd sets IOMMU_PTE_FC on every mapping: always coherent. */
+		p->expect_ok = true;
+	}
+	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
+	TH_LOG("attach of a coherency-enforcing domain: %s (%s expected)",
+	       errno_name(p->ret), p->expect_ok ? "0" : "EINVAL");
+	p->where = where(_metadata, self->fd, self->dev, &(unsigned int){ 0 });
+	return NULL;
+}
+
+typedef const char *(*provoker)(struct __test_metadata *, struct _test_data_attach *,
+				 struct provoked *);
+
+static void rule_A(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		   provoker how)
+{
+	struct provoked p = {};
+	const char *why;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	why = how(_metadata, self, &p);
+	if (why)
+		SKIP(return, "%s", why);
+	if (p.expect_ok) {
+		ASSERT_EQ(0, p.ret) TH_LOG("the hardware can honour the domain, yet %s",
+					   errno_name(p.ret));
+	} else {
+		ASSERT_EQ(-EINVAL, p.ret) TH_LOG("incompatibility reported as %s, not EINVAL",
+						 errno_name(p.ret));
+	}
+}
+
+static void rule_B(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		   provoker how)
+{
+	struct provoked p = {};
+	const char *why;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	why = how(_metadata, self, &p);
+	if (why)
+		SKIP(return, "%s", why);
+	if (!p.ret)
+		SKIP(return, "the attach succeeded: no failure path to be silent on");
+	ASSERT_EQ(0, p.log.lines) TH_LOG("the failing attach (%s) printed %d line(s)",
+					 errno_name(p.ret), p.log.lines);
+}
+
+static void rule_E(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		   provoker how)
+{
+	struct provoked p = {};
+	const char *why;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	why = how(_metadata, self, &p);
+	if (why)
+		SKIP(return, "%s", why);
+	if (!p.ret)
+		SKIP(return, "the attach succeeded: no failure to recover from");
+	ASSERT_EQ(ICONF_ON_BOOT, p.where)
+		TH_LOG("after the failed attach the device is on %s", where_name(p.where));
+	if (self->edu)
+		ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED))
+			TH_LOG("DMA through the old domain no longer works");
+}
+
+static void rule_F(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		   provoker how)
+{
+	struct provoked p = {};
+	const char *why;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	why = how(_metadata, self, &p);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_TRUE(attach_code_in_table(p.ret))
+		TH_LOG("%s is outside the contract's table (0 EINVAL ENOMEM ENOSPC EBUSY ENODEV): discouraged",
+		       errno_name(p.ret));
+}
+
+static void rule_G(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		   provoker how)
+{
+	struct provoked p = {};
+	unsigned int dom, seen;
+	const char *why;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	why = how(_metadata, self, &p);
+	if (why)
+		SKIP(return, "%s", why);
+	if (!p.ret)
+		SKIP(return, "the attach succeeded: no failure to retry after");
+	dom = new_domain(_metadata, self->fd, self->dev);
+	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL))
+		TH_LOG("a fresh domain no longer attaches after a failed attach");
+	seen = dom;
+	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+	ASSERT_EQ(dom, seen);
+	if (self->edu)
+		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+}
+
+TEST_F(attach, width_einval_A) { rule_A(_metadata, self, provoke_width); }
+TEST_F(attach, width_silent_B) { rule_B(_metadata, self, provoke_width); }
+TEST_F(attach, width_old_domain_E) { rule_E(_metadata, self, provoke_width); }
+TEST_F(attach, width_code_F) { rule_F(_metadata, self, provoke_width); }
+TEST_F(attach, width_then_fresh_G) { rule_G(_metadata, self, provoke_width); }
+TEST_F(attach, coherency_einval_A) { rule_A(_metadata, self, provoke_coherency); }
+TEST_F(attach, coherency_silent_B) { rule_B(_metadata, self, provoke_coherency); }
+TEST_F(attach, coherency_old_domain_E) { rule_E(_metadata, self, provoke_coherency); }
+TEST_F(attach, coherency_code_F) { rule_F(_metadata, self, provoke_coherency); }
+TEST_F(attach, coherency_then_fresh_G) { rule_G(_metadata, self, provoke_coherency); }
+
+/* ---- the core: a group of several devices ---- */
+
+FIXTURE(multi) {
+	int fd;
+	int group;
+	unsigned int ndev;
+	unsigned int devs[ICONF_MAX_DEVS];
+	char unavailable[200];
+};
+
+/* The first group with more than one device, none bound to a driver. */
+static int multi_group(char names[][32], unsigned int *n, char *why, size_t len)
+{
+	DIR *d = opendir("/sys/kernel/iommu_groups");
+	struct dirent *de;
+	int found = -1;
+
+	if (!d) {
+		snprintf(why, len, "no IOMMU groups");
+		return -1;
+	}
+	snprintf(why, len, "no group with several devices and no drivers on this machine");
+	while (found < 0 && (de = readdir(d))) {
+		char path[PATH_MAX], drv[PATH_MAX + 300];
+		struct dirent *ce;
+		bool bound = false;
+		DIR *c;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", de->d_name);
+		c = opendir(path);
+		if (!c)
+			continue;
+		*n = 0;
+		while ((ce = readdir(c))) {
+			if (ce->d_name[0] == '.')
+				continue;
+			snprintf(drv, sizeof(drv), "%s/%s/driver", path, ce->d_name);
+			bound |= access(drv, F_OK) == 0;
+			if (*n < ICONF_MAX_DEVS)
+				snprintf(names[(*n)++], 32, "%.31s", ce->d_name);
+		}
+		closedir(c);
+		if (*n > 1 && !bound)
+			found = atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+FIXTURE_SETUP(multi)
+{
+	char names[ICONF_MAX_DEVS][32];
+
+	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
+	if (self->fd < 0)
+		return;
+	self->group = multi_group(names, &self->ndev, self->unavailable,
+				  sizeof(self->unavailable));
+	if (self->group < 0)
+		return;
+	self->unavailable[0] = '\0';
+	for (unsigned int i = 0; i < self->ndev; i++) {
+		struct iconf_dev_get g = { .size = sizeof(g) };
+
+		snprintf(g.name, sizeof(g.name), "%s", names[i]);
+		ASSERT_EQ(0, iconf_call(self->fd, ICONF_DEV_GET, &g));
+		self->devs[i] = g.dev_id;
+		TH_LOG("group %d: %s", self->group, names[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(multi)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(multi, attach_device_A)
+{
+	unsigned int dom, seen = 0;
+	int ret;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	dom = new_domain(_metadata, self->fd, self->devs[0]);
+	ret = attach(_metadata, self->fd, self->devs[0], dom, NULL);
+	TH_LOG("iommu_attach_device() on one device of a %u-device group: %s",
+	       self->ndev, errno_name(ret));
+	ASSERT_NE(0, ret) TH_LOG("the core attached one device of a shared group");
+	EXPECT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->devs[0], &seen));
+	/* A group-wide condition, not an incompatibility: EINVAL would mislead. */
+	ASSERT_NE(-EINVAL, ret)
+		TH_LOG("EINVAL means 'incompatible' to callers; a shared group is not that");
+}
+
+TEST_F(multi, attach_group_C)
+{
+	struct iconf_attach a = { .size = sizeof(a), .how = ICONF_HOW_GROUP };
+	unsigned int dom, seen;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	dom = new_domain(_metadata, self->fd, self->devs[0]);
+	a.dev_id = self->devs[0];
+	a.dom_id = dom;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_ATTACH, &a));
+	ASSERT_EQ(0, a.api_ret) TH_LOG("iommu_attach_group(): %s", errno_name(a.api_ret));
+	for (unsigned int i = 0; i < self->ndev; i++) {
+		seen = dom;
+		ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->devs[i], &seen));
+	}
+	a.api_ret = 0;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_DETACH, &a));
+	for (unsigned int i = 0; i < self->ndev; i++)
+		ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->devs[i], &seen));
+}
+
+TEST_HARNESS_MAIN
