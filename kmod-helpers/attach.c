@@ -5,12 +5,22 @@
  * detach what is not attached (v6.1 WARNs on that) and can undo it all
  * when the file closes.
  */
+#include <linux/ctype.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 
 #include "compat.h"
 #include "iconf.h"
+
+static siphash_key_t iconf_cookie_key;
+
+void iconf_attach_init(void)
+{
+	get_random_bytes(&iconf_cookie_key, sizeof(iconf_cookie_key));
+}
 
 struct iconf_dev *iconf_dev_lookup(struct iconf_file *f, u32 id)
 {
@@ -26,6 +36,23 @@ struct iconf_dom *iconf_dom_lookup(struct iconf_file *f, u32 id)
 	return &f->doms[id - 1];
 }
 
+/*
+ * "dddd:bb:ss.f" exactly: the kernel's sscanf() would take "0x" prefixes
+ * and trailing junk, and a test must not reach a device it did not name.
+ */
+static bool iconf_bdf_valid(const char *s, size_t max)
+{
+	static const char shape[] = "hhhh:hh:hh.h";
+	size_t i;
+
+	if (strnlen(s, max) != sizeof(shape) - 1)
+		return false;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'h' ? !isxdigit(s[i]) : s[i] != shape[i])
+			return false;
+	return true;
+}
+
 static int iconf_group_count_one(struct device *dev, void *data)
 {
 	(*(u32 *)data)++;
@@ -38,15 +65,13 @@ long iconf_dev_get(struct iconf_file *f, void *arg)
 	unsigned int dom, bus, slot, fn;
 	struct pci_dev *pdev;
 	struct iconf_dev *d;
-	char tail;
 	int i;
 
 	if (a->dev_id || a->group_id || a->group_devices || a->flags)
 		return -EINVAL;
-	if (strnlen(a->name, sizeof(a->name)) == sizeof(a->name))
-		return -EINVAL;
-	if (sscanf(a->name, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn, &tail) != 4 ||
-	    bus > 0xff || slot > 0x1f || fn > 7)
+	if (!iconf_bdf_valid(a->name, sizeof(a->name)) ||
+	    sscanf(a->name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    slot > 0x1f || fn > 7)
 		return -EINVAL;
 	for (i = 0; i < ICONF_MAX_DEVS && f->devs[i].pdev; i++)
 		;
@@ -80,10 +105,11 @@ long iconf_dev_domain(struct iconf_file *f, void *arg)
 
 	if (!d)
 		return -ENOENT;
-	if (a->where || a->dom_id || a->type || a->reserved)
+	if (a->where || a->dom_id || a->type || a->reserved || a->cookie)
 		return -EINVAL;
 	dom = iommu_get_domain_for_dev(&d->pdev->dev);
 	a->type = dom ? dom->type : 0;
+	a->cookie = dom ? siphash_1u64((u64)(uintptr_t)dom, &iconf_cookie_key) : 0;
 	if (!dom) {
 		a->where = ICONF_ON_NONE;
 		return 0;

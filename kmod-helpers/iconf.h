@@ -51,6 +51,7 @@ long iconf_detach(struct iconf_file *f, void *arg);
 long iconf_own(struct iconf_file *f, void *arg);
 long iconf_edu_dma(struct iconf_file *f, void *arg);
 void iconf_release_all(struct iconf_file *f);
+void iconf_attach_init(void);
 
 struct iconf_dev *iconf_dev_lookup(struct iconf_file *f, u32 id);
 struct iconf_dom *iconf_dom_lookup(struct iconf_file *f, u32 id);

@@ -45,22 +45,27 @@ static long iconf_version(struct iconf_file *f, void *arg)
 
 struct iconf_op {
 	unsigned int cmd;
+	size_t size;	/* the struct as this module knows it */
+	size_t min;	/* the struct as the first ABI that had it knew it */
 	long (*fn)(struct iconf_file *f, void *arg);
 };
 
+#define OP(c, type, last, f) \
+	{ c, sizeof(struct type), offsetofend(struct type, last), f }
+
 static const struct iconf_op iconf_ops[] = {
-	{ ICONF_VERSION, iconf_version },
-	{ ICONF_DEV_GET, iconf_dev_get },
-	{ ICONF_DEV_DOMAIN, iconf_dev_domain },
-	{ ICONF_DOMAIN_ALLOC, iconf_domain_alloc },
-	{ ICONF_DOMAIN_FREE, iconf_domain_free },
-	{ ICONF_MAP, iconf_map },
-	{ ICONF_UNMAP, iconf_unmap },
-	{ ICONF_COHERENT, iconf_coherent },
-	{ ICONF_ATTACH, iconf_attach },
-	{ ICONF_DETACH, iconf_detach },
-	{ ICONF_OWN, iconf_own },
-	{ ICONF_EDU_DMA, iconf_edu_dma },
+	OP(ICONF_VERSION, iconf_version, features, iconf_version),
+	OP(ICONF_DEV_GET, iconf_dev_get, flags, iconf_dev_get),
+	OP(ICONF_DEV_DOMAIN, iconf_dev_domain, reserved, iconf_dev_domain),
+	OP(ICONF_DOMAIN_ALLOC, iconf_domain_alloc, api_ret, iconf_domain_alloc),
+	OP(ICONF_DOMAIN_FREE, iconf_domain_free, dom_id, iconf_domain_free),
+	OP(ICONF_MAP, iconf_map, api_ret, iconf_map),
+	OP(ICONF_UNMAP, iconf_map, api_ret, iconf_unmap),
+	OP(ICONF_COHERENT, iconf_coherent, reserved, iconf_coherent),
+	OP(ICONF_ATTACH, iconf_attach, reserved, iconf_attach),
+	OP(ICONF_DETACH, iconf_attach, reserved, iconf_detach),
+	OP(ICONF_OWN, iconf_own, api_ret, iconf_own),
+	OP(ICONF_EDU_DMA, iconf_edu_dma, reserved, iconf_edu_dma),
 };
 
 /* Every argument struct fits here; all are a few dozen bytes. */
@@ -71,7 +76,7 @@ static long iconf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct iconf_file *f = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	u64 buf[ICONF_ARG_MAX / sizeof(u64)];
-	size_t ksize = _IOC_SIZE(cmd);
+	size_t ksize;
 	u32 usize;
 	long ret;
 	int i;
@@ -81,9 +86,10 @@ static long iconf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			break;
 	if (i == ARRAY_SIZE(iconf_ops))
 		return -ENOTTY;
-	if (WARN_ON_ONCE(ksize > sizeof(buf)))
-		return -ENOTTY;
-	ret = iconf_copy_in(buf, ksize, ksize, uarg);
+	ksize = iconf_ops[i].size;
+	BUILD_BUG_ON(sizeof(struct iconf_edu_dma) > sizeof(buf));
+	BUILD_BUG_ON(sizeof(struct iconf_dev_get) > sizeof(buf));
+	ret = iconf_copy_in(buf, ksize, iconf_ops[i].min, uarg);
 	if (ret)
 		return ret;
 	usize = *(u32 *)buf;
@@ -136,7 +142,10 @@ static struct miscdevice iconf_misc = {
 
 static int __init iconf_init(void)
 {
-	int ret = iconf_edu_register();
+	int ret;
+
+	iconf_attach_init();
+	ret = iconf_edu_register();
 
 	if (ret)
 		return ret;

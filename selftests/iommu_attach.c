@@ -385,15 +385,22 @@ static const char *provoke_coherency(struct __test_metadata *_metadata,
 typedef const char *(*provoker)(struct __test_metadata *, struct _test_data_attach *,
 				 struct provoked *);
 
+/* NULL once provoked; else why the test cannot run here. */
+static const char *provoke(struct __test_metadata *_metadata,
+			   struct _test_data_attach *self, provoker how,
+			   struct provoked *p)
+{
+	if (self->unavailable[0])
+		return self->unavailable;
+	return how(_metadata, self, p);
+}
+
 static void rule_A(struct __test_metadata *_metadata, struct _test_data_attach *self,
 		   provoker how)
 {
 	struct provoked p = {};
-	const char *why;
+	const char *why = provoke(_metadata, self, how, &p);
 
-	if (self->unavailable[0])
-		SKIP(return, "%s", self->unavailable);
-	why = how(_metadata, self, &p);
 	if (why)
 		SKIP(return, "%s", why);
 	if (p.expect_ok) {
@@ -409,11 +416,8 @@ static void rule_B(struct __test_metadata *_metadata, struct _test_data_attach *
 		   provoker how)
 {
 	struct provoked p = {};
-	const char *why;
+	const char *why = provoke(_metadata, self, how, &p);
 
-	if (self->unavailable[0])
-		SKIP(return, "%s", self->unavailable);
-	why = how(_metadata, self, &p);
 	if (why)
 		SKIP(return, "%s", why);
 	if (!p.ret)
@@ -426,11 +430,8 @@ static void rule_E(struct __test_metadata *_metadata, struct _test_data_attach *
 		   provoker how)
 {
 	struct provoked p = {};
-	const char *why;
+	const char *why = provoke(_metadata, self, how, &p);
 
-	if (self->unavailable[0])
-		SKIP(return, "%s", self->unavailable);
-	why = how(_metadata, self, &p);
 	if (why)
 		SKIP(return, "%s", why);
 	if (!p.ret)
@@ -446,11 +447,8 @@ static void rule_F(struct __test_metadata *_metadata, struct _test_data_attach *
 		   provoker how)
 {
 	struct provoked p = {};
-	const char *why;
+	const char *why = provoke(_metadata, self, how, &p);
 
-	if (self->unavailable[0])
-		SKIP(return, "%s", self->unavailable);
-	why = how(_metadata, self, &p);
 	if (why)
 		SKIP(return, "%s", why);
 	ASSERT_TRUE(attach_code_in_table(p.ret))
@@ -462,12 +460,9 @@ static void rule_G(struct __test_metadata *_metadata, struct _test_data_attach *
 		   provoker how)
 {
 	struct provoked p = {};
+	const char *why = provoke(_metadata, self, how, &p);
 	unsigned int dom, seen;
-	const char *why;
 
-	if (self->unavailable[0])
-		SKIP(return, "%s", self->unavailable);
-	why = how(_metadata, self, &p);
 	if (why)
 		SKIP(return, "%s", why);
 	if (!p.ret)

@@ -194,6 +194,70 @@ TEST_F(module, rejects_bad_input)
 	ASSERT_EQ(0, unload());
 }
 
+/* Every new-style request is checked before the IOMMU API is touched. */
+TEST_F(module, validates_attach_inputs)
+{
+	static const char *const bad_names[] = {
+		"", "zz", "0000:00:00.0x", "0000:100:00.0", "0000:00:20.0", "0000:00:00.8",
+	};
+	struct iconf_dev_get g;
+	struct iconf_attach at;
+	struct iconf_map m;
+	struct {
+		__u32 size, dev_id, where, dom_id, type, reserved;
+	} old_dd = { .size = sizeof(old_dd) };	/* ABI 1.1's iconf_dev_domain */
+	int fd;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	must_load(_metadata, self->ko);
+	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_names); i++) {
+		memset(&g, 0, sizeof(g));
+		g.size = sizeof(g);
+		snprintf(g.name, sizeof(g.name), "%s", bad_names[i]);
+		EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0)
+			TH_LOG("device name \"%s\" accepted", bad_names[i]);
+	}
+	memset(&g, 'a', sizeof(g));
+	g.size = sizeof(g);
+	g.dev_id = g.group_id = g.group_devices = g.flags = 0;
+	EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0)
+		TH_LOG("unterminated device name accepted");
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	snprintf(g.name, sizeof(g.name), "ffff:ff:1f.7");
+	EXPECT_EQ(-ENODEV, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0);
+
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.dev_id = 1;
+	at.dom_id = 1;
+	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_ATTACH, &at) ? -errno : 0) TH_LOG("unknown ids");
+	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_DETACH, &at) ? -errno : 0);
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.dom_id = 1;
+	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_MAP, &m) ? -errno : 0);
+
+	/* A device every machine has: the host bridge at 00:00.0. */
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	snprintf(g.name, sizeof(g.name), "0000:00:00.0");
+	ASSERT_EQ(0, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0);
+	at.dev_id = g.dev_id;
+	at.how = 7;
+	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_ATTACH, &at) ? -errno : 0) TH_LOG("unknown domain");
+	/* An ABI 1.1 caller, with the shorter struct, is still served. */
+	old_dd.dev_id = g.dev_id;
+	EXPECT_EQ(0, ioctl(fd, ICONF_DEV_DOMAIN, &old_dd) ? -errno : 0);
+	old_dd.size = 8;
+	EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_DOMAIN, &old_dd) ? -errno : 0);
+	close(fd);
+	ASSERT_EQ(0, unload());
+}
+
 TEST_F(module, reload_cycles)
 {
 	if (self->unavailable[0])

@@ -61,7 +61,7 @@ class Judge(unittest.TestCase):
         res, err = self.judge()
         self.assertIsNone(err)
         self.assertEqual({r["result"] for r in res.values()}, {"pass"})
-        self.assertEqual(len(res), 2 + 5 + 4 + 1)
+        self.assertEqual(len(res), 2 + 5 + 5 + 1)
 
     def test_guest_died_mid_program_reports_not_run_by_name(self):
         self.vm("died", "partial-guest-died.ktap", console="panic")

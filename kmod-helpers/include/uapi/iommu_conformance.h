@@ -3,7 +3,8 @@
  * Control interface of the iommu_conformance test module.
  *
  * The selftests drive the module through ioctls on /dev/iommu_conformance.
- * Every argument struct starts with a __u32 size that the caller sets to
+ * Ioctl numbers do not encode a size (as in iommufd): every argument
+ * struct starts with a __u32 size that the caller sets to
  * sizeof() of the struct it was built with, so the module can accept both
  * older and newer callers: a shorter size than the module's minimum is
  * -EINVAL, a longer one whose tail is not zero is -E2BIG (the rule of
@@ -20,6 +21,7 @@
  * ABI history:
  *   1.0  ICONF_VERSION only.
  *   1.1  devices, domains, attach/detach, DMA ownership, edu DMA checks.
+ *   1.2  ICONF_DEV_DOMAIN reports a domain @cookie.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -29,7 +31,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		1
+#define ICONF_ABI_MINOR		2
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -50,7 +52,7 @@ struct iconf_version {
 	__u64 features;
 };
 
-#define ICONF_VERSION		_IOWR(ICONF_IOC_TYPE, 0x00, struct iconf_version)
+#define ICONF_VERSION		_IO(ICONF_IOC_TYPE, 0x00)
 
 #define ICONF_FEAT_ATTACH	(1ULL << 0)	/* ICONF_DEV_* .. ICONF_DETACH */
 #define ICONF_FEAT_EDU		(1ULL << 1)	/* ICONF_EDU_* */
@@ -87,7 +89,10 @@ enum iconf_where {
 
 /*
  * ICONF_DEV_DOMAIN - where is the device now?
- * @type: IOMMU_DOMAIN_* value of that domain (0 for none).
+ * @type:   IOMMU_DOMAIN_* value of that domain (0 for none).
+ * @cookie: (1.2) the same non-zero value for the same domain object, from
+ *          any file, for as long as the module is loaded; a keyed hash, so
+ *          it tells nothing of kernel addresses. 0 for no domain.
  */
 struct iconf_dev_domain {
 	__u32 size;
@@ -96,6 +101,7 @@ struct iconf_dev_domain {
 	__u32 dom_id;
 	__u32 type;
 	__u32 reserved;
+	__u64 cookie;
 };
 
 /*
@@ -199,16 +205,16 @@ struct iconf_edu_dma {
 #define ICONF_EDU_CANARY_HIT	(1U << 3)  /* the unmapped IOVA's canary changed */
 #define ICONF_EDU_UNMAPPED_RUN	(1U << 4)  /* the unmapped-IOVA write was tried */
 
-#define ICONF_DEV_GET		_IOWR(ICONF_IOC_TYPE, 0x01, struct iconf_dev_get)
-#define ICONF_DEV_DOMAIN	_IOWR(ICONF_IOC_TYPE, 0x02, struct iconf_dev_domain)
-#define ICONF_DOMAIN_ALLOC	_IOWR(ICONF_IOC_TYPE, 0x03, struct iconf_domain_alloc)
-#define ICONF_DOMAIN_FREE	_IOWR(ICONF_IOC_TYPE, 0x04, struct iconf_domain_free)
-#define ICONF_MAP		_IOWR(ICONF_IOC_TYPE, 0x05, struct iconf_map)
-#define ICONF_UNMAP		_IOWR(ICONF_IOC_TYPE, 0x06, struct iconf_map)
-#define ICONF_COHERENT		_IOWR(ICONF_IOC_TYPE, 0x07, struct iconf_coherent)
-#define ICONF_ATTACH		_IOWR(ICONF_IOC_TYPE, 0x08, struct iconf_attach)
-#define ICONF_DETACH		_IOWR(ICONF_IOC_TYPE, 0x09, struct iconf_attach)
-#define ICONF_OWN		_IOWR(ICONF_IOC_TYPE, 0x0a, struct iconf_own)
-#define ICONF_EDU_DMA		_IOWR(ICONF_IOC_TYPE, 0x0b, struct iconf_edu_dma)
+#define ICONF_DEV_GET		_IO(ICONF_IOC_TYPE, 0x01)
+#define ICONF_DEV_DOMAIN	_IO(ICONF_IOC_TYPE, 0x02)
+#define ICONF_DOMAIN_ALLOC	_IO(ICONF_IOC_TYPE, 0x03)
+#define ICONF_DOMAIN_FREE	_IO(ICONF_IOC_TYPE, 0x04)
+#define ICONF_MAP		_IO(ICONF_IOC_TYPE, 0x05)
+#define ICONF_UNMAP		_IO(ICONF_IOC_TYPE, 0x06)
+#define ICONF_COHERENT		_IO(ICONF_IOC_TYPE, 0x07)
+#define ICONF_ATTACH		_IO(ICONF_IOC_TYPE, 0x08)
+#define ICONF_DETACH		_IO(ICONF_IOC_TYPE, 0x09)
+#define ICONF_OWN		_IO(ICONF_IOC_TYPE, 0x0a)
+#define ICONF_EDU_DMA		_IO(ICONF_IOC_TYPE, 0x0b)
 
 #endif /* _UAPI_IOMMU_CONFORMANCE_H */
