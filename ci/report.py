@@ -117,6 +117,10 @@ def judge_topology(t, out, srcdir):
                               r.diagnostics, r.duration_ms))
         if r is None and not cases and not declared:
             res.append(result(f"{base}/(program)", t.name, prog, "notrun", cut))
+        elif r is not None and not cases and r.outcome != "fail":
+            # A step with no tests of its own (insmod:...): its own result.
+            res.append(result(f"{base}/(program)", t.name, prog, r.outcome,
+                              f"{r.directive or ''} {r.reason}".strip(), r.diagnostics))
 
     try:
         with open(stem + ".console.log", errors="replace") as f:

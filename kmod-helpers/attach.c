@@ -9,6 +9,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
 
@@ -24,7 +25,7 @@ void iconf_attach_init(void)
 
 struct iconf_dev *iconf_dev_lookup(struct iconf_file *f, u32 id)
 {
-	if (id == 0 || id > ICONF_MAX_DEVS || !f->devs[id - 1].pdev)
+	if (id == 0 || id > ICONF_MAX_DEVS || !f->devs[id - 1].dev)
 		return NULL;
 	return &f->devs[id - 1];
 }
@@ -59,40 +60,64 @@ static int iconf_group_count_one(struct device *dev, void *data)
 	return 0;
 }
 
+bool iconf_is_mock(struct device *dev)
+{
+	return dev->bus == &platform_bus_type &&
+	       !strncmp(dev_name(dev), ICONF_MOCK_PREFIX, strlen(ICONF_MOCK_PREFIX));
+}
+
+/* A PCI address, or the name of one of the mock IOMMU's platform devices. */
+static struct device *iconf_find_device(const char *name, size_t max)
+{
+	unsigned int dom, bus, slot, fn;
+	struct pci_dev *pdev;
+
+	if (!strncmp(name, ICONF_MOCK_PREFIX, strlen(ICONF_MOCK_PREFIX)))
+		return bus_find_device_by_name(&platform_bus_type, NULL, name);
+	if (!iconf_bdf_valid(name, max) ||
+	    sscanf(name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    slot > 0x1f || fn > 7)
+		return ERR_PTR(-EINVAL);
+	pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+	return pdev ? &pdev->dev : NULL;
+}
+
 long iconf_dev_get(struct iconf_file *f, void *arg)
 {
 	struct iconf_dev_get *a = arg;
-	unsigned int dom, bus, slot, fn;
-	struct pci_dev *pdev;
 	struct iconf_dev *d;
+	struct device *dev;
 	int i;
 
 	if (a->dev_id || a->group_id || a->group_devices || a->flags)
 		return -EINVAL;
-	if (!iconf_bdf_valid(a->name, sizeof(a->name)) ||
-	    sscanf(a->name, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
-	    slot > 0x1f || fn > 7)
+	if (strnlen(a->name, sizeof(a->name)) == sizeof(a->name))
 		return -EINVAL;
-	for (i = 0; i < ICONF_MAX_DEVS && f->devs[i].pdev; i++)
+	for (i = 0; i < ICONF_MAX_DEVS && f->devs[i].dev; i++)
 		;
 	if (i == ICONF_MAX_DEVS)
 		return -ENOSPC;
-	pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
-	if (!pdev)
+	dev = iconf_find_device(a->name, sizeof(a->name));
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	if (!dev)
 		return -ENODEV;
 	d = &f->devs[i];
-	d->pdev = pdev;
-	d->group = iommu_group_get(&pdev->dev);
-	d->boot = iommu_get_domain_for_dev(&pdev->dev);
+	d->dev = dev;
+	d->pdev = dev_is_pci(dev) ? to_pci_dev(dev) : NULL;
+	d->group = iommu_group_get(dev);
+	d->boot = iommu_get_domain_for_dev(dev);
 	a->dev_id = i + 1;
 	a->group_id = d->group ? iommu_group_id(d->group) : -1;
 	if (d->group)
 		iommu_group_for_each_dev(d->group, &a->group_devices,
 					 iconf_group_count_one);
-	if (pdev->dev.driver)
+	if (dev->driver)
 		a->flags |= ICONF_DEV_HAS_DRIVER;
-	if (iconf_is_edu(pdev))
+	if (d->pdev && iconf_is_edu(d->pdev))
 		a->flags |= ICONF_DEV_IS_EDU;
+	if (iconf_is_mock(dev))
+		a->flags |= ICONF_DEV_IS_MOCK;
 	return 0;
 }
 
@@ -107,7 +132,7 @@ long iconf_dev_domain(struct iconf_file *f, void *arg)
 		return -ENOENT;
 	if (a->where || a->dom_id || a->type || a->reserved || a->cookie)
 		return -EINVAL;
-	dom = iommu_get_domain_for_dev(&d->pdev->dev);
+	dom = iommu_get_domain_for_dev(d->dev);
 	a->type = dom ? dom->type : 0;
 	a->cookie = dom ? siphash_1u64((u64)(uintptr_t)dom, &iconf_cookie_key) : 0;
 	if (!dom) {
@@ -140,7 +165,7 @@ long iconf_domain_alloc(struct iconf_file *f, void *arg)
 		;
 	if (i == ICONF_MAX_DOMAINS)
 		return -ENOSPC;
-	dom = iconf_paging_domain_alloc(&d->pdev->dev);
+	dom = iconf_paging_domain_alloc(d->dev);
 	if (IS_ERR(dom)) {
 		a->api_ret = PTR_ERR(dom);
 		return 0;
@@ -170,7 +195,7 @@ static bool iconf_dom_in_use(struct iconf_file *f, u32 dom_id)
 	int i;
 
 	for (i = 0; i < ICONF_MAX_DEVS; i++)
-		if (f->devs[i].pdev && f->devs[i].attached == dom_id)
+		if (f->devs[i].dev && f->devs[i].attached == dom_id)
 			return true;
 	return false;
 }
@@ -281,7 +306,7 @@ long iconf_attach(struct iconf_file *f, void *arg)
 	if (a->how == ICONF_HOW_GROUP)
 		a->api_ret = iommu_attach_group(m->domain, d->group);
 	else
-		a->api_ret = iommu_attach_device(m->domain, &d->pdev->dev);
+		a->api_ret = iommu_attach_device(m->domain, d->dev);
 	if (!a->api_ret && !d->attached) {
 		d->attached = a->dom_id;
 		d->how = a->how;
@@ -294,7 +319,7 @@ static void iconf_do_detach(struct iconf_dev *d, struct iconf_dom *m)
 	if (d->how == ICONF_HOW_GROUP)
 		iommu_detach_group(m->domain, d->group);
 	else
-		iommu_detach_device(m->domain, &d->pdev->dev);
+		iommu_detach_device(m->domain, d->dev);
 	d->attached = 0;
 }
 
@@ -349,7 +374,7 @@ void iconf_release_all(struct iconf_file *f)
 	for (i = 0; i < ICONF_MAX_DEVS; i++) {
 		struct iconf_dev *d = &f->devs[i];
 
-		if (!d->pdev)
+		if (!d->dev)
 			continue;
 		if (d->attached)
 			iconf_do_detach(d, &f->doms[d->attached - 1]);
@@ -368,10 +393,11 @@ void iconf_release_all(struct iconf_file *f)
 	for (i = 0; i < ICONF_MAX_DEVS; i++) {
 		struct iconf_dev *d = &f->devs[i];
 
-		if (!d->pdev)
+		if (!d->dev)
 			continue;
 		iommu_group_put(d->group);
-		pci_dev_put(d->pdev);
+		put_device(d->dev);	/* pci_get_*() and bus_find_*() both took one */
+		d->dev = NULL;
 		d->pdev = NULL;
 	}
 }

@@ -9,6 +9,9 @@
  * The driver manages DMA ownership itself (driver_managed_dma): binding it
  * must not stop the selftests from claiming the group or attaching
  * domains to the device.
+ *
+ * The same checks run on the mock IOMMU's devices, whose "DMA" is the
+ * mock's software translation (kmod-helpers/iommu_mock.c).
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -18,6 +21,7 @@
 
 #include "compat.h"
 #include "iconf.h"
+#include "mock.h"
 
 #define EDU_ID			0x00
 #define EDU_DMA_SRC		0x80
@@ -33,6 +37,18 @@
 struct iconf_edu {
 	void __iomem *mmio;
 	struct mutex lock;	/* one transfer at a time */
+};
+
+/*
+ * A DMA engine: edu, or the mock IOMMU's software device. xfer moves
+ * EDU_XFER bytes between the engine's buffer and bus address addr; a
+ * transfer the IOMMU faults completes having moved nothing, as on edu.
+ */
+struct iconf_engine {
+	int (*xfer)(struct iconf_engine *e, u64 addr, bool to_ram);
+	struct iconf_edu *edu;
+	struct device *dev;
+	int (*mock_xfer)(struct device *dev, u64 addr, bool to_ram, size_t len);
 };
 
 static struct pci_driver iconf_edu_driver;
@@ -59,6 +75,19 @@ static int edu_xfer(struct iconf_edu *edu, u64 addr, bool to_ram)
 	}
 	rmb();	/* read the data only after seeing the transfer done */
 	return 0;
+}
+
+static int edu_engine_xfer(struct iconf_engine *e, u64 addr, bool to_ram)
+{
+	return edu_xfer(e->edu, addr, to_ram);
+}
+
+static int mock_engine_xfer(struct iconf_engine *e, u64 addr, bool to_ram)
+{
+	int ret = e->mock_xfer(e->dev, addr, to_ram, EDU_XFER);
+
+	/* -EFAULT: translation fault; -EIO: no domain. Nothing moved. */
+	return ret == -EFAULT || ret == -EIO ? 0 : ret;
 }
 
 static void fill(struct page *p, u8 seed)
@@ -118,13 +147,31 @@ static int edu_dma_api(struct pci_dev *pdev, struct iconf_edu *edu,
 	return 0;
 }
 
+/* The round trip at physical addresses, for a device on an identity domain. */
+static int dma_identity(struct iconf_engine *e, struct page **pg,
+			struct iconf_edu_dma *a)
+{
+	int ret;
+
+	a->dma_addr = page_to_phys(pg[1]);
+	a->phys_addr = page_to_phys(pg[1]);
+	ret = e->xfer(e, page_to_phys(pg[0]), false);
+	if (!ret)
+		ret = e->xfer(e, page_to_phys(pg[1]), true);
+	if (ret)
+		a->result |= ICONF_EDU_TIMEOUT;
+	else if (same(pg[0], pg[1], EDU_XFER))
+		a->result |= ICONF_EDU_ARRIVED;
+	return 0;
+}
+
 /*
- * The round trip through IOVAs of one of our domains. pg[0] source,
- * pg[1] destination; pg[2..4] canaries whose physical addresses serve as
- * the source, destination and unmapped IOVAs.
+ * The round trip through IOVAs of a domain. pg[0] source, pg[1]
+ * destination; pg[2..4] canaries whose physical addresses serve as the
+ * source, destination and unmapped IOVAs.
  */
-static int edu_dma_domain(struct iconf_edu *edu, struct iommu_domain *dom,
-			  struct page **pg, struct iconf_edu_dma *a)
+static int dma_domain(struct iconf_engine *e, struct iommu_domain *dom,
+		      struct page **pg, struct iconf_edu_dma *a)
 {
 	u64 iova_src = page_to_phys(pg[2]);
 	u64 iova_dst = page_to_phys(pg[3]);
@@ -146,16 +193,16 @@ static int edu_dma_domain(struct iconf_edu *edu, struct iommu_domain *dom,
 	}
 	a->dma_addr = iova_dst;
 	a->phys_addr = page_to_phys(pg[1]);
-	ret = edu_xfer(edu, iova_src, false);
+	ret = e->xfer(e, iova_src, false);
 	if (!ret)
-		ret = edu_xfer(edu, iova_dst, true);
+		ret = e->xfer(e, iova_dst, true);
 	if (!ret) {
 		if (same(pg[0], pg[1], EDU_XFER))
 			a->result |= ICONF_EDU_ARRIVED;
 		if (!all_bytes(pg[3], 0xc3))
 			a->result |= ICONF_EDU_LEAKED;
 		a->result |= ICONF_EDU_UNMAPPED_RUN;
-		ret = edu_xfer(edu, iova_none, true);
+		ret = e->xfer(e, iova_none, true);
 	}
 	if (ret)
 		a->result |= ICONF_EDU_TIMEOUT;
@@ -170,8 +217,9 @@ long iconf_edu_dma(struct iconf_file *f, void *arg)
 {
 	struct iconf_edu_dma *a = arg;
 	struct iconf_dev *d = iconf_dev_lookup(f, a->dev_id);
+	struct iconf_engine e = {};
+	struct iommu_domain *dom;
 	struct iconf_dom *m = NULL;
-	struct iconf_edu *edu;
 	struct page *pg[5] = {};
 	int i, ret = 0;
 
@@ -184,9 +232,19 @@ long iconf_edu_dma(struct iconf_file *f, void *arg)
 	}
 	if (a->result || a->dma_addr || a->phys_addr || a->map_ret || a->reserved)
 		return -EINVAL;
-	if (!iconf_is_edu(d->pdev))
+	if (d->pdev && iconf_is_edu(d->pdev)) {
+		e.edu = pci_get_drvdata(d->pdev);
+		e.xfer = edu_engine_xfer;
+	} else if (iconf_is_mock(d->dev)) {
+		/* Looked up, not linked: this module loads where the mock cannot. */
+		e.mock_xfer = symbol_get(iconf_mock_xfer);
+		if (!e.mock_xfer)
+			return -ENODEV;
+		e.dev = d->dev;
+		e.xfer = mock_engine_xfer;
+	} else {
 		return -ENODEV;
-	edu = pci_get_drvdata(d->pdev);
+	}
 	for (i = 0; i < ARRAY_SIZE(pg); i++) {
 		pg[i] = alloc_page(GFP_KERNEL | GFP_DMA);
 		if (!pg[i]) {
@@ -198,13 +256,29 @@ long iconf_edu_dma(struct iconf_file *f, void *arg)
 	memset(page_address(pg[1]), 0, PAGE_SIZE);
 	for (i = 2; i < ARRAY_SIZE(pg); i++)
 		memset(page_address(pg[i]), 0xc0 + i, PAGE_SIZE);
-	mutex_lock(&edu->lock);
-	if (m)
-		ret = edu_dma_domain(edu, m->domain, pg, a);
+	if (e.edu) {
+		mutex_lock(&e.edu->lock);
+		if (m)
+			ret = dma_domain(&e, m->domain, pg, a);
+		else
+			ret = edu_dma_api(d->pdev, e.edu, pg, a);
+		mutex_unlock(&e.edu->lock);
+		goto out;
+	}
+	/*
+	 * The mock device has no DMA API of its own: "through its current
+	 * domain" means through the domain the core says it is on.
+	 */
+	dom = m ? m->domain : iommu_get_domain_for_dev(d->dev);
+	if (!dom)
+		a->result |= ICONF_EDU_TIMEOUT;
+	else if (dom->type == IOMMU_DOMAIN_IDENTITY)
+		ret = dma_identity(&e, pg, a);
 	else
-		ret = edu_dma_api(d->pdev, edu, pg, a);
-	mutex_unlock(&edu->lock);
+		ret = dma_domain(&e, dom, pg, a);
 out:
+	if (e.mock_xfer)
+		symbol_put(iconf_mock_xfer);
 	for (i = 0; i < ARRAY_SIZE(pg); i++)
 		if (pg[i])
 			__free_page(pg[i]);

@@ -24,7 +24,8 @@ struct iconf_dom {
 };
 
 struct iconf_dev {
-	struct pci_dev *pdev;		/* NULL: slot free */
+	struct device *dev;		/* NULL: slot free; holds a reference */
+	struct pci_dev *pdev;		/* the same, if it is a PCI device */
 	struct iommu_group *group;
 	struct iommu_domain *boot;	/* its domain when the file took it */
 	unsigned int attached;		/* dom_id it is attached to, or 0 */
@@ -57,6 +58,7 @@ struct iconf_dev *iconf_dev_lookup(struct iconf_file *f, u32 id);
 struct iconf_dom *iconf_dom_lookup(struct iconf_file *f, u32 id);
 
 bool iconf_is_edu(struct pci_dev *pdev);
+bool iconf_is_mock(struct device *dev);
 int iconf_edu_register(void);
 void iconf_edu_unregister(void);
 

@@ -174,7 +174,18 @@ const char *iommu_driver(void)
 		return "intel";
 	if (class_has("ivhd", NULL, 0))
 		return "amd";
+	if (!access("/sys/module/iommu_mock", F_OK))
+		return "mock";
 	return "";
+}
+
+int mock_width(void)
+{
+	char buf[16];
+
+	if (sysfs_read_str("/sys/module/iommu_mock/parameters/width", buf, sizeof(buf)) <= 0)
+		return -1;
+	return atoi(buf);
 }
 
 static long long intel_reg(const char *reg)

@@ -31,8 +31,10 @@ const char *errno_name(int neg);
 /* Is @neg one of the codes the attach_dev contract allows (SPEC §1)? */
 bool attach_code_in_table(int neg);
 
-/* Which IOMMU driver runs the machine: "intel", "amd", or "" if unknown. */
+/* Which IOMMU driver runs the machine: "intel", "amd", "mock" or "". */
 const char *iommu_driver(void);
+/* The mock IOMMU's translated IOVA width (its width= parameter), or -1. */
+int mock_width(void);
 /*
  * intel only: the IOMMU's address width (MGAW from the cap register) and
  * whether it has snoop control (ecap SC). -1 when it cannot be read.

@@ -16,7 +16,8 @@
  * SKIPs. A device bound to a driver is unbound only with
  * IOMMU_ATTACH_UNBIND=1 (the gate sets it; on a real machine it could be
  * your disk) and bound again at the end. edu is driven by the module's own
- * driver, which leaves DMA ownership to the tests.
+ * driver, which leaves DMA ownership to the tests. The mock variants run
+ * on fake hardware (iommu_mock), in a guest with no other IOMMU.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,19 +37,24 @@ FIXTURE(attach) {
 	char driver[64];
 	bool unbound;
 	unsigned int dev;
-	bool edu;
+	bool dma;	/* it has a DMA engine to prove with: edu, or the mock's */
 	char unavailable[200];
 };
 
 FIXTURE_VARIANT(attach) {
 	unsigned int vendor;
 	unsigned int ids[3];
+	const char *name;	/* a device of the mock IOMMU instead */
 };
 
 FIXTURE_VARIANT_ADD(attach, edu) { .vendor = 0x1234, .ids = { 0x11e8 } };
 FIXTURE_VARIANT_ADD(attach, nvme) { .vendor = 0x1b36, .ids = { 0x0010 } };
 FIXTURE_VARIANT_ADD(attach, e1000e) { .vendor = 0x8086, .ids = { 0x10d3 } };
 FIXTURE_VARIANT_ADD(attach, virtio_net) { .vendor = 0x1af4, .ids = { 0x1000, 0x1041 } };
+/* Fake hardware (kmod-helpers/iommu_mock.c): default, identity, strict DMA. */
+FIXTURE_VARIANT_ADD(attach, mock) { .name = ICONF_MOCK_PREFIX "0" };
+FIXTURE_VARIANT_ADD(attach, mock_identity) { .name = ICONF_MOCK_PREFIX "1" };
+FIXTURE_VARIANT_ADD(attach, mock_strict) { .name = ICONF_MOCK_PREFIX "2" };
 
 static bool may_unbind(void)
 {
@@ -65,8 +71,10 @@ FIXTURE_SETUP(attach)
 	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
 	if (self->fd < 0)
 		return;
-	if (pci_find(variant->vendor, variant->ids, self->bdf, sizeof(self->bdf),
-		     self->driver, sizeof(self->driver))) {
+	if (variant->name) {
+		snprintf(self->bdf, sizeof(self->bdf), "%s", variant->name);
+	} else if (pci_find(variant->vendor, variant->ids, self->bdf, sizeof(self->bdf),
+			    self->driver, sizeof(self->driver))) {
 		snprintf(self->unavailable, sizeof(self->unavailable),
 			 "no such device on this machine");
 		return;
@@ -85,9 +93,14 @@ FIXTURE_SETUP(attach)
 	}
 	snprintf(g.name, sizeof(g.name), "%s", self->bdf);
 	ret = iconf_call(self->fd, ICONF_DEV_GET, &g);
+	if (ret == -ENODEV && variant->name) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no %s: the mock IOMMU is not loaded", variant->name);
+		return;
+	}
 	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", self->bdf, strerror(-ret));
 	self->dev = g.dev_id;
-	self->edu = g.flags & ICONF_DEV_IS_EDU;
+	self->dma = g.flags & (ICONF_DEV_IS_EDU | ICONF_DEV_IS_MOCK);
 	if (g.group_id < 0)
 		snprintf(self->unavailable, sizeof(self->unavailable),
 			 "%s has no IOMMU group", self->bdf);
@@ -172,8 +185,8 @@ static unsigned int edu_dma(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
 	ASSERT_EQ(0, e.map_ret) TH_LOG("mapping for the DMA: %s", errno_name(e.map_ret));
-	TH_LOG("edu DMA %s: bus address 0x%llx, physical 0x%llx:%s%s%s%s",
-	       dom ? "through the test's domain" : "through the DMA API",
+	TH_LOG("device DMA %s: bus address 0x%llx, physical 0x%llx:%s%s%s%s",
+	       dom ? "through the test's domain" : "through its current domain",
 	       (unsigned long long)e.dma_addr, (unsigned long long)e.phys_addr,
 	       e.result & ICONF_EDU_ARRIVED ? " data arrived" : " data did NOT arrive",
 	       e.result & ICONF_EDU_TIMEOUT ? ", a transfer timed out" : "",
@@ -217,8 +230,8 @@ TEST_F(attach, dma_follows_attach_D)
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
-	if (!self->edu)
-		SKIP(return, "not an edu device bound to iconf_edu: no DMA engine to prove with");
+	if (!self->dma)
+		SKIP(return, "neither edu (bound to iconf_edu) nor a mock device: no DMA engine to prove with");
 	dom = new_domain(_metadata, self->fd, self->dev);
 	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
 	r = edu_dma(_metadata, self->fd, self->dev, dom);
@@ -246,7 +259,7 @@ TEST_F(attach, same_domain_twice_G)
 	seen = dom;
 	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
 	ASSERT_EQ(dom, seen);
-	if (self->edu)
+	if (self->dma)
 		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
 	detach(_metadata, self->fd, self->dev, dom);
 	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
@@ -264,11 +277,11 @@ TEST_F(attach, detach_reattach_G)
 			TH_LOG("cycle %d", i);
 		seen = dom;
 		ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-		if (self->edu)
+		if (self->dma)
 			ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
 		detach(_metadata, self->fd, self->dev, dom);
 		ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
-		if (self->edu)
+		if (self->dma)
 			ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED));
 	}
 }
@@ -289,7 +302,7 @@ TEST_F(attach, owned_attach_G)
 	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
 	seen = dom;
 	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-	if (self->edu)
+	if (self->dma)
 		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
 	detach(_metadata, self->fd, self->dev, dom);
 	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
@@ -297,7 +310,7 @@ TEST_F(attach, owned_attach_G)
 	o.api_ret = 0;
 	ASSERT_EQ(0, iconf_call(self->fd, ICONF_OWN, &o));
 	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
-	if (self->edu)
+	if (self->dma)
 		ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED));
 }
 
@@ -321,16 +334,16 @@ static const char *provoke_width(struct __test_metadata *_metadata,
 	static char why[160];
 	struct iconf_map m = { .size = sizeof(m), .length = 4096 };
 	const char *drv = iommu_driver();
-	int width;
+	int width = !strcmp(drv, "intel") ? intel_width() :
+		    !strcmp(drv, "mock") ? mock_width() : 0;
 
-	if (strcmp(drv, "intel")) {
+	if (!width) {
 		snprintf(why, sizeof(why),
 			 "%s: attach does not check a domain's mappings against the IOMMU's width",
 			 *drv ? drv : "no IOMMU driver");
 		return why;
 	}
-	width = intel_width();
-	ASSERT_LT(0, width) TH_LOG("cannot read the intel IOMMU's cap register");
+	ASSERT_LT(0, width) TH_LOG("cannot read the %s IOMMU's address width", drv);
 	p->dom = new_domain(_metadata, self->fd, self->dev);
 	m.dom_id = p->dom;
 	m.iova = 1ULL << width;
@@ -438,7 +451,7 @@ static void rule_E(struct __test_metadata *_metadata, struct _test_data_attach *
 		SKIP(return, "the attach succeeded: no failure to recover from");
 	ASSERT_EQ(ICONF_ON_BOOT, p.where)
 		TH_LOG("after the failed attach the device is on %s", where_name(p.where));
-	if (self->edu)
+	if (self->dma)
 		ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED))
 			TH_LOG("DMA through the old domain no longer works");
 }
@@ -473,7 +486,7 @@ static void rule_G(struct __test_metadata *_metadata, struct _test_data_attach *
 	seen = dom;
 	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
 	ASSERT_EQ(dom, seen);
-	if (self->edu)
+	if (self->dma)
 		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
 }
 

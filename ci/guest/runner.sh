@@ -14,6 +14,7 @@ programs=$(arg programs | tr ',' ' ')
 limit=$(arg limit)
 export IOMMU_EXPECT_GROUPS=$(arg expect_groups)
 export IOMMU_CONF_KO=$(arg kmod)/iommu_conformance.ko
+export IOMMU_SELFTEST_BIN=$bin
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The guest is disposable: the attach tests may unbind its devices.
 export IOMMU_ATTACH_UNBIND=1
@@ -35,12 +36,27 @@ n=0
 for prog in "$@"; do
 	n=$((n + 1))
 	mark "begin $prog"
+	# "insmod:NAME" loads one of our modules at that point of the run
+	# (the mock IOMMU, which must come after the checks that expect no
+	# IOMMU and can never be unloaded).
+	case $prog in
+	insmod:*)
+		if out=$(insmod "$(arg kmod)/${prog#insmod:}.ko" 2>&1); then
+			echo "ok $n $prog" >&3
+		else
+			echo "not ok $n $prog # $out" >&3
+		fi
+		mark "end $prog"
+		continue ;;
+	esac
+	exe=$bin/$prog
+	[ -x "$exe" ] || exe=$(arg repo)/selftests/$prog	# TEST_PROGS scripts
 	echo "# Subtest: $prog" >&3
 	start=$EPOCHREALTIME
 	last=$start
 	# stdbuf: the harness writes results with stdio, which a pipe would
 	# buffer, and a result lost in a buffer is lost if the guest dies.
-	( cd /tmp && timeout -k 5 "${limit:-300}" stdbuf -oL -eL "$bin/$prog" 2>&1
+	( cd /tmp && timeout -k 5 "${limit:-300}" stdbuf -oL -eL "$exe" 2>&1
 	  echo "icg-exit $?" ) |
 	while IFS= read -r line; do
 		case $line in

@@ -62,7 +62,8 @@ struct iconf_version {
 
 /*
  * ICONF_DEV_GET - take a reference to a PCI device for this file.
- * @name:     in: "0000:00:03.0" (domain:bus:slot.function, NUL-terminated).
+ * @name:     in: "0000:00:03.0" (domain:bus:slot.function, NUL-terminated),
+ *            or a mock IOMMU device, "iconf-mock.0".
  * @dev_id:   out: id for the other calls.
  * @group_id: out: iommu_group_id() of its group, or -1 without a group.
  * @group_devices: out: how many devices share the group.
@@ -78,6 +79,10 @@ struct iconf_dev_get {
 };
 #define ICONF_DEV_HAS_DRIVER	(1U << 0)	/* a driver was bound */
 #define ICONF_DEV_IS_EDU	(1U << 1)	/* bound to our edu driver */
+#define ICONF_DEV_IS_MOCK	(1U << 2)	/* a device of the mock IOMMU */
+
+/* Names of the mock IOMMU's devices: ICONF_MOCK_PREFIX "0" and on. */
+#define ICONF_MOCK_PREFIX	"iconf-mock."
 
 /* Which domain the core says a device is on (iommu_get_domain_for_dev). */
 enum iconf_where {

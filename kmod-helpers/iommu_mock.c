@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_mock - an IOMMU driver for devices that exist only in software,
+ * so the suite can show it catches drivers that break the attach_dev
+ * contract. Fake hardware: every finding it produces is about this mock
+ * and the checks, never about a real driver.
+ *
+ * It registers on a kernel with no other IOMMU driver (v6.1 allows one
+ * driver for all buses) and never unloads: iommu_device_unregister() in
+ * v6.1 leaves the bus ops behind.
+ *
+ * Devices: iconf-mock.0 boots with the kernel's default type (DMA-FQ on
+ * Debian), .1 asks for identity, .2 for strict DMA, .3 and .4 share a group.
+ * The "hardware" translates each device's DMA with the domain the driver
+ * last really attached (hw), which is what the DMA checks observe.
+ *
+ * knob= selects a historical bug (writable at run time):
+ *   none                correct behaviour
+ *   zero_no_attach      0 for a test domain without attaching (mtk_v1)
+ *   ebusy_incompat      -EBUSY for an incompatible domain (omap, tegra-gart)
+ *   einval_devicewide   -EINVAL for every test domain: a device-wide failure (amd 6.1)
+ *   print_einval        -EINVAL for incompatibility, with a dev_err (arm-smmu-v3 6.1)
+ *   eopnotsupp_incompat -EOPNOTSUPP for incompatibility (intel 6.1, snoop control)
+ *   efault_incompat     -EFAULT for incompatibility (intel 6.1, address width)
+ *   einval_fresh        -EINVAL for a domain with no mappings yet
+ *   lose_on_fail        a failed attach leaves the hardware on no domain
+ *   leak_ids            each attach takes a context id never given back;
+ *                       the third fails with -ENOSPC (ours)
+ * width= is the IOVA width the hardware translates: a test domain with a
+ * mapping at or above 2^width is incompatible.
+ */
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "include/uapi/iommu_conformance.h"
+#include "mock.h"
+
+#define MOCK_NDEV	5
+#define MOCK_IDS	2	/* context ids, for leak_ids */
+#define MOCK_BUF	256
+
+static char knob[32] = "none";
+module_param_string(knob, knob, sizeof(knob), 0644);
+MODULE_PARM_DESC(knob, "which historical attach_dev bug to imitate (none: correct)");
+static uint width = 39;
+module_param(width, uint, 0644);
+MODULE_PARM_DESC(width, "IOVA width the mock hardware translates");
+
+struct mock_domain {
+	struct iommu_domain dom;
+	struct xarray pt;	/* iova pfn -> xa_mk_value(pfn) */
+	u64 end;		/* highest mapped address + 1 */
+};
+
+struct mock_dev {
+	struct platform_device *pdev;
+	struct mock_domain *hw;
+	int ids_used;
+	u8 buf[MOCK_BUF];
+};
+
+static struct mock_dev mock_devs[MOCK_NDEV];
+static struct iommu_device mock_iommu;
+static struct iommu_group *mock_shared_group;
+static DEFINE_MUTEX(mock_lock);	/* hw and buf of every device */
+
+static bool knob_is(const char *k)
+{
+	return sysfs_streq(knob, k);
+}
+
+static struct mock_domain *to_mock(struct iommu_domain *d)
+{
+	return container_of(d, struct mock_domain, dom);
+}
+
+static struct mock_dev *mock_dev_of(struct device *dev)
+{
+	int i;
+
+	for (i = 0; i < MOCK_NDEV; i++)
+		if (mock_devs[i].pdev && &mock_devs[i].pdev->dev == dev)
+			return &mock_devs[i];
+	return NULL;
+}
+
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	struct mock_domain *md = to_mock(domain);
+	struct mock_dev *m = mock_dev_of(dev);
+	bool test_domain = domain->type == IOMMU_DOMAIN_UNMANAGED;
+	bool incompat = test_domain && md->end > (1ULL << width);
+	int ret = 0;
+
+	if (!m)
+		return -ENODEV;
+	mutex_lock(&mock_lock);
+	if (test_domain && knob_is("zero_no_attach"))
+		goto out;		/* says yes, changes nothing */
+	if (test_domain && knob_is("einval_devicewide")) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (test_domain && knob_is("einval_fresh") && xa_empty(&md->pt)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (!knob_is("leak_ids"))
+		m->ids_used = 0;	/* a knob change starts the leak afresh */
+	if (test_domain && knob_is("leak_ids") && m->ids_used++ >= MOCK_IDS) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!test_domain && knob_is("lose_on_fail") && !m->hw)
+		goto out;		/* the restore "succeeds" on nothing */
+	if (incompat) {
+		if (knob_is("lose_on_fail"))
+			m->hw = NULL;
+		if (knob_is("ebusy_incompat"))
+			ret = -EBUSY;
+		else if (knob_is("eopnotsupp_incompat"))
+			ret = -EOPNOTSUPP;
+		else if (knob_is("efault_incompat"))
+			ret = -EFAULT;
+		else
+			ret = -EINVAL;
+		if (knob_is("print_einval"))
+			dev_err(dev, "iommu_mock: domain maps beyond %u bits\n", width);
+		goto out;
+	}
+	m->hw = md;
+out:
+	mutex_unlock(&mock_lock);
+	return ret;
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *md = to_mock(domain);
+	size_t i;
+	int ret;
+
+	for (i = 0; i < pgcount; i++) {
+		ret = xa_err(xa_store(&md->pt, (iova >> PAGE_SHIFT) + i,
+				      xa_mk_value((paddr >> PAGE_SHIFT) + i), gfp));
+		if (ret)
+			return ret;
+		*mapped += pgsize;
+	}
+	md->end = max_t(u64, md->end, iova + pgsize * pgcount);
+	return 0;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *md = to_mock(domain);
+	size_t i, done = 0;
+
+	for (i = 0; i < pgcount; i++)
+		if (xa_erase(&md->pt, (iova >> PAGE_SHIFT) + i))
+			done += pgsize;
+	return done;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
+{
+	void *e = xa_load(&to_mock(domain)->pt, iova >> PAGE_SHIFT);
+
+	return e ? ((phys_addr_t)xa_to_value(e) << PAGE_SHIFT) | (iova & ~PAGE_MASK) : 0;
+}
+
+static void mock_flush(struct iommu_domain *domain)
+{
+}
+
+static void mock_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *g)
+{
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock(domain);
+	int i;
+
+	/* Freed while "hardware" still used it would be a core bug: forget it. */
+	mutex_lock(&mock_lock);
+	for (i = 0; i < MOCK_NDEV; i++)
+		if (mock_devs[i].hw == md)
+			mock_devs[i].hw = NULL;
+	mutex_unlock(&mock_lock);
+	xa_destroy(&md->pt);
+	kfree(md);
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_attach_dev,
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.flush_iotlb_all = mock_flush,
+	.iotlb_sync = mock_sync,
+	.free = mock_domain_free,
+};
+
+static struct iommu_domain *mock_domain_alloc(unsigned int type)
+{
+	struct mock_domain *md = kzalloc(sizeof(*md), GFP_KERNEL);
+
+	if (!md)
+		return NULL;
+	xa_init(&md->pt);
+	md->dom.geometry.aperture_end = (1ULL << 48) - 1;
+	md->dom.geometry.force_aperture = true;
+	return &md->dom;
+}
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	return mock_dev_of(dev) ? &mock_iommu : ERR_PTR(-ENODEV);
+}
+
+static void mock_release_device(struct device *dev)
+{
+}
+
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+
+	if (m - mock_devs < 3)
+		return generic_device_group(dev);
+	if (mock_shared_group)
+		return iommu_group_ref_get(mock_shared_group);
+	mock_shared_group = iommu_group_alloc();
+	return mock_shared_group;
+}
+
+static int mock_def_domain_type(struct device *dev)
+{
+	switch (mock_dev_of(dev) - mock_devs) {
+	case 1:
+		return IOMMU_DOMAIN_IDENTITY;
+	case 2:
+		return IOMMU_DOMAIN_DMA;
+	default:
+		return 0;	/* the kernel's default */
+	}
+}
+
+static const struct iommu_ops mock_ops = {
+	.domain_alloc = mock_domain_alloc,
+	.probe_device = mock_probe_device,
+	.release_device = mock_release_device,
+	.device_group = mock_device_group,
+	.def_domain_type = mock_def_domain_type,
+	.pgsize_bitmap = PAGE_SIZE,
+	.owner = THIS_MODULE,
+	.default_domain_ops = &mock_domain_ops,
+};
+
+/* The mock hardware's DMA: through hw, as a real IOMMU would translate. */
+int iconf_mock_xfer(struct device *dev, u64 addr, bool to_ram, size_t len)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+	phys_addr_t phys;
+	int ret = 0;
+
+	if (!m || len > MOCK_BUF || (addr & ~PAGE_MASK) + len > PAGE_SIZE)
+		return -EINVAL;
+	mutex_lock(&mock_lock);
+	if (!m->hw) {
+		ret = -EIO;		/* on no domain: DMA goes nowhere */
+		goto out;
+	}
+	if (m->hw->dom.type == IOMMU_DOMAIN_IDENTITY) {
+		phys = addr;
+	} else {
+		phys = mock_iova_to_phys(&m->hw->dom, addr);
+		if (!phys) {
+			ret = -EFAULT;	/* a translation fault: nothing moves */
+			goto out;
+		}
+	}
+	if (to_ram)
+		memcpy(phys_to_virt(phys), m->buf, len);
+	else
+		memcpy(m->buf, phys_to_virt(phys), len);
+out:
+	mutex_unlock(&mock_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iconf_mock_xfer);
+
+struct iommu_domain *iconf_mock_hw_domain(struct device *dev)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+
+	return m && m->hw ? &m->hw->dom : NULL;
+}
+EXPORT_SYMBOL_GPL(iconf_mock_hw_domain);
+
+static int __init mock_init(void)
+{
+	int i, ret;
+
+	/* v6.1 links each probed device under the IOMMU's sysfs node. */
+	ret = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "iconf-mock");
+	if (ret)
+		return ret;
+	ret = iommu_device_register(&mock_iommu, &mock_ops, NULL);
+	if (ret) {
+		iommu_device_sysfs_remove(&mock_iommu);
+		pr_err("iommu_mock: cannot register (%d): another IOMMU driver owns the buses\n",
+		       ret);
+		return ret;
+	}
+	/*
+	 * Devices come after the driver, so the bus notifier probes them; the
+	 * slot is filled before the device is added, so probe recognises it.
+	 */
+	for (i = 0; i < MOCK_NDEV; i++) {
+		struct platform_device *p = platform_device_alloc("iconf-mock", i);
+
+		/*
+		 * Past iommu_device_register() a failed load would leave the buses
+		 * calling freed code: stay loaded with fewer devices instead.
+		 */
+		if (!p) {
+			pr_err("iommu_mock: no memory for device %d\n", i);
+			break;
+		}
+		mock_devs[i].pdev = p;
+		ret = platform_device_add(p);
+		if (ret) {
+			pr_err("iommu_mock: device %d: %d\n", i, ret);
+			mock_devs[i].pdev = NULL;
+			platform_device_put(p);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* No module_exit: v6.1 cannot take an IOMMU driver's ops off the buses. */
+module_init(mock_init);
+MODULE_DESCRIPTION("Mock IOMMU with attach_dev bug knobs (selftest helper; fake hardware)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What iommu_mock exports to iommu_conformance. The conformance module
+ * looks these up with symbol_get(), so it loads where the mock cannot.
+ */
+#ifndef ICONF_MOCK_H
+#define ICONF_MOCK_H
+
+#include <linux/iommu.h>
+
+/* Move @len bytes between the device's buffer and bus address @addr. */
+int iconf_mock_xfer(struct device *dev, u64 addr, bool to_ram, size_t len);
+/* The domain the mock hardware really translates the device's DMA with. */
+struct iommu_domain *iconf_mock_hw_domain(struct device *dev);
+
+#endif
