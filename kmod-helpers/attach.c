@@ -340,6 +340,31 @@ long iconf_detach(struct iconf_file *f, void *arg)
 	return 0;
 }
 
+/* Is the device translated by an AMD IOMMU (sysfs name ivhdN)? */
+static bool iconf_behind_amd(struct device *dev)
+{
+	struct iommu_device *iommu = dev->iommu ? dev->iommu->iommu_dev : NULL;
+
+	return iommu && iommu->dev && !strncmp(dev_name(iommu->dev), "ivhd", 4);
+}
+
+long iconf_amd_v2(struct iconf_file *f, void *arg)
+{
+	struct iconf_amd_v2 *a = arg;
+	struct iconf_dev *d = iconf_dev_lookup(f, a->dev_id);
+	struct iconf_dom *m = iconf_dom_lookup(f, a->dom_id);
+
+	if (!d || !m)
+		return -ENOENT;
+	if (a->api_ret)
+		return -EINVAL;
+	/* to_pdomain() on another driver's domain would be memory corruption. */
+	if (!iconf_behind_amd(d->dev) || iconf_dom_in_use(f, a->dom_id))
+		return -ENODEV;
+	a->api_ret = iconf_amd_enable_v2(m->domain);
+	return 0;
+}
+
 long iconf_own(struct iconf_file *f, void *arg)
 {
 	struct iconf_own *a = arg;

@@ -4,6 +4,7 @@
  * the rest of the module is written once. An out-of-tree module must test
  * the version (checkpatch's LINUX_VERSION_CODE advice is for merged code).
  *   v6.3   iommu_map() takes a gfp_t
+ *   v6.7   amd_iommu_domain_enable_v2() gone with the iommu_v2 module
  *   v6.11  iommu_paging_domain_alloc(dev) added (returns ERR_PTR)
  *   v6.13  iommu_domain_alloc(bus) removed
  */
@@ -45,5 +46,24 @@ static inline int iconf_enforce_coherency(struct iommu_domain *dom)
 		return -EOPNOTSUPP;
 	return dom->ops->enforce_cache_coherency(dom);
 }
+
+/*
+ * amd-iommu's IOMMUv2 switch: exported (EXPORT_SYMBOL, in no header) until
+ * v6.7. symbol_get() refuses non-GPL exports on 6.1.y, so it is linked
+ * where the kernel has it. Only ever called on an AMD IOMMU's domain.
+ */
+#if IS_ENABLED(CONFIG_AMD_IOMMU) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+int amd_iommu_domain_enable_v2(struct iommu_domain *dom, int pasids);
+
+static inline int iconf_amd_enable_v2(struct iommu_domain *dom)
+{
+	return amd_iommu_domain_enable_v2(dom, 1);
+}
+#else
+static inline int iconf_amd_enable_v2(struct iommu_domain *dom)
+{
+	return -EOPNOTSUPP;
+}
+#endif
 
 #endif

@@ -66,6 +66,7 @@ static const struct iconf_op iconf_ops[] = {
 	OP(ICONF_DETACH, iconf_attach, reserved, iconf_detach),
 	OP(ICONF_OWN, iconf_own, api_ret, iconf_own),
 	OP(ICONF_EDU_DMA, iconf_edu_dma, reserved, iconf_edu_dma),
+	OP(ICONF_AMD_V2, iconf_amd_v2, api_ret, iconf_amd_v2),
 };
 
 /* Every argument struct fits here; all are a few dozen bytes. */

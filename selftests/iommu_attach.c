@@ -395,6 +395,37 @@ static const char *provoke_coherency(struct __test_metadata *_metadata,
 	return NULL;
 }
 
+/*
+ * amd: an IOMMUv2 (PASID) domain, which amd-iommu 6.1's attach_device()
+ * refuses for a device whose default domain is not identity.
+ */
+static const char *provoke_amd_v2(struct __test_metadata *_metadata,
+				  struct _test_data_attach *self, struct provoked *p)
+{
+	static char why[160];
+	struct iconf_amd_v2 v = { .size = sizeof(v) };
+	int ret;
+
+	if (strcmp(iommu_driver(), "amd"))
+		return "not an AMD IOMMU: IOMMUv2 domains are amd-iommu's";
+	p->dom = new_domain(_metadata, self->fd, self->dev);
+	v.dev_id = self->dev;
+	v.dom_id = p->dom;
+	ret = iconf_call(self->fd, ICONF_AMD_V2, &v);
+	if (ret || v.api_ret) {
+		snprintf(why, sizeof(why), "cannot make an IOMMUv2 domain: %s",
+			 errno_name(ret ? ret : v.api_ret));
+		return why;
+	}
+	TH_LOG("domain %u is an IOMMUv2 domain; the device's default domain is not identity",
+	       p->dom);
+	p->expect_ok = false;
+	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
+	TH_LOG("attach: %s", errno_name(p->ret));
+	p->where = where(_metadata, self->fd, self->dev, &(unsigned int){ 0 });
+	return NULL;
+}
+
 typedef const char *(*provoker)(struct __test_metadata *, struct _test_data_attach *,
 				 struct provoked *);
 
@@ -500,6 +531,11 @@ TEST_F(attach, coherency_silent_B) { rule_B(_metadata, self, provoke_coherency);
 TEST_F(attach, coherency_old_domain_E) { rule_E(_metadata, self, provoke_coherency); }
 TEST_F(attach, coherency_code_F) { rule_F(_metadata, self, provoke_coherency); }
 TEST_F(attach, coherency_then_fresh_G) { rule_G(_metadata, self, provoke_coherency); }
+TEST_F(attach, amd_v2_einval_A) { rule_A(_metadata, self, provoke_amd_v2); }
+TEST_F(attach, amd_v2_silent_B) { rule_B(_metadata, self, provoke_amd_v2); }
+TEST_F(attach, amd_v2_old_domain_E) { rule_E(_metadata, self, provoke_amd_v2); }
+TEST_F(attach, amd_v2_code_F) { rule_F(_metadata, self, provoke_amd_v2); }
+TEST_F(attach, amd_v2_then_fresh_G) { rule_G(_metadata, self, provoke_amd_v2); }
 
 /* ---- the core: a group of several devices ---- */
 

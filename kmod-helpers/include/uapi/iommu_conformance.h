@@ -22,6 +22,7 @@
  *   1.0  ICONF_VERSION only.
  *   1.1  devices, domains, attach/detach, DMA ownership, edu DMA checks.
  *   1.2  ICONF_DEV_DOMAIN reports a domain @cookie.
+ *   1.3  ICONF_AMD_V2.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -31,7 +32,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		2
+#define ICONF_ABI_MINOR		3
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -210,6 +211,20 @@ struct iconf_edu_dma {
 #define ICONF_EDU_CANARY_HIT	(1U << 3)  /* the unmapped IOVA's canary changed */
 #define ICONF_EDU_UNMAPPED_RUN	(1U << 4)  /* the unmapped-IOVA write was tried */
 
+/*
+ * ICONF_AMD_V2 - amd_iommu_domain_enable_v2(domain, 1): make a domain an
+ * IOMMUv2 (PASID) domain, which amd-iommu 6.1 refuses to attach to a
+ * device whose default domain is not identity. Only for a device behind an
+ * AMD IOMMU (-ENODEV otherwise); @api_ret -EOPNOTSUPP where the kernel has
+ * no such call (it went with the iommu_v2 module in v6.7).
+ */
+struct iconf_amd_v2 {
+	__u32 size;
+	__u32 dev_id;
+	__u32 dom_id;
+	__s32 api_ret;
+};
+
 #define ICONF_DEV_GET		_IO(ICONF_IOC_TYPE, 0x01)
 #define ICONF_DEV_DOMAIN	_IO(ICONF_IOC_TYPE, 0x02)
 #define ICONF_DOMAIN_ALLOC	_IO(ICONF_IOC_TYPE, 0x03)
@@ -221,5 +236,6 @@ struct iconf_edu_dma {
 #define ICONF_DETACH		_IO(ICONF_IOC_TYPE, 0x09)
 #define ICONF_OWN		_IO(ICONF_IOC_TYPE, 0x0a)
 #define ICONF_EDU_DMA		_IO(ICONF_IOC_TYPE, 0x0b)
+#define ICONF_AMD_V2		_IO(ICONF_IOC_TYPE, 0x0c)
 
 #endif /* _UAPI_IOMMU_CONFORMANCE_H */
