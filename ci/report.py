@@ -46,7 +46,7 @@ def tail(path, n=25):
 
 def judge_topology(t, out, srcdir):
     """Results of one topology, and whether the gate failed to run it."""
-    res, gate_error = [], None
+    res, gate_error, notes = [], None, {}
     stem = os.path.join(out, t.name)
     try:
         with open(stem + ".vm.json") as f:
@@ -63,7 +63,7 @@ def judge_topology(t, out, srcdir):
     if vm["status"] in ("missing", "qemu-error"):
         gate_error = f"{t.name}: QEMU did not run: {vm.get('qemu_output', 'no VM record').strip()[-300:]}"
         res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error))
-        return res, gate_error, vm
+        return res, gate_error, vm, notes
     if doc.version is None:
         gate_error = f"{t.name}: the guest never reached the test runner ({vm['status']})"
         res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error,
@@ -93,6 +93,8 @@ def judge_topology(t, out, srcdir):
         if prog in progs:
             r = progs[prog]
             cases, plan, cut = r.children, r.plan, None
+            if r.diagnostics:
+                notes[prog] = r.diagnostics  # what it said after its results
         elif unfinished and unfinished[0] == prog:
             r, cut = None, "the program did not finish (guest died or hung)"
             cases, plan = unfinished[1].results, unfinished[1].plan
@@ -136,7 +138,7 @@ def judge_topology(t, out, srcdir):
                           s.excerpt))
     if not splats and doc.version is not None:
         res.append(result(f"{t.name}/console/clean", t.name, "console", "pass"))
-    return res, gate_error, vm
+    return res, gate_error, vm, notes
 
 
 RULE = re.compile(r"_([A-G])$")
@@ -264,6 +266,8 @@ def print_report(summary, names, groups):
         for d in drivers:
             row = summary["conformance"][d]
             print("  " + d.ljust(w) + "  " + "  ".join(row.get(r, "-").ljust(13) for r in rules).rstrip())
+    if summary.get("mutation_score"):
+        print(f"  mock meta-test: {summary['mutation_score']}")
     bad = [r for n in names for r in summary["topologies"][n]["tests"]
            if r["result"] in FAILING]
     xf = [r for n in names for r in summary["topologies"][n]["tests"] if r["result"] == "xfail"]
@@ -340,10 +344,10 @@ def main():
     allres = []
     os.makedirs(os.path.join(a.out, "tap"), exist_ok=True)
     for n in names:
-        res, err, vm = judge_topology(topos[n], a.out, a.srcdir)
+        res, err, vm, notes = judge_topology(topos[n], a.out, a.srcdir)
         apply_profile(res, profile, a.strict)
         summary["topologies"][n] = {"vm": {k: vm.get(k) for k in ("status", "duration_s", "timeout_s")},
-                                    "tests": res}
+                                    "tests": res, "program_notes": notes}
         if err:
             summary["gate_errors"].append(err)
         write_tap(os.path.join(a.out, "tap", n + ".tap"), res)
@@ -362,6 +366,10 @@ def main():
     else:
         summary["exit_code"], summary["verdict"] = 0, "PASS"
     summary["conformance"] = conformance(names, topos, summary)
+    # The meta-test's verdict on the checks themselves, as it stated it.
+    summary["mutation_score"] = next(
+        (d for n in names for ds in summary["topologies"][n]["program_notes"].values()
+         for d in ds if d.startswith("mutation score:")), None)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     junit(a.out, names)

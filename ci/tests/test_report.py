@@ -53,7 +53,7 @@ class Judge(unittest.TestCase):
                     os.path.join(self.dir, "intel.console.log"))
 
     def judge(self):
-        res, err, _ = report.judge_topology(self.topo, self.dir, self.src)
+        res, err, _, _ = report.judge_topology(self.topo, self.dir, self.src)
         return {r["name"]: r for r in res}, err
 
     def test_complete_clean_run_passes(self):
