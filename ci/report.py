@@ -176,6 +176,23 @@ def conformance(names, topos, summary):
     return matrix
 
 
+def sysfs_matrix(names, summary):
+    """Topology x sysfs rule row, and the transition grid's counts."""
+    rows, grid = {}, {}
+    for n in names:
+        for r in summary["topologies"][n]["tests"]:
+            if r["group"] != "iommu_type":
+                continue
+            case = r["name"].split("/")[-1]
+            if case.startswith("grid."):
+                g = grid.setdefault(n, {})
+                g[r["result"]] = g.get(r["result"], 0) + 1
+            else:
+                row = case.split(".")[-1]
+                rows.setdefault(n, {})[row] = r["result"]
+    return {"rows": rows, "transitions": grid}
+
+
 def apply_profile(results, profile, strict):
     for r in results:
         reason = profile.xfail_reason(r["name"]) if profile else None
@@ -268,6 +285,19 @@ def print_report(summary, names, groups):
             print("  " + d.ljust(w) + "  " + "  ".join(row.get(r, "-").ljust(13) for r in rules).rstrip())
     if summary.get("mutation_score"):
         print(f"  mock meta-test: {summary['mutation_score']}")
+    st = summary.get("sysfs_type", {})
+    if st.get("rows"):
+        allrows = []
+        for t in st["rows"].values():
+            allrows += [r for r in t if r not in allrows]
+        print("\nsysfs type rules (SPEC 2), topology x row:")
+        w = max(len(r) for r in allrows)
+        print("  " + "row".ljust(w) + "  " + "  ".join(t.ljust(9) for t in st["rows"]))
+        for r in allrows:
+            print("  " + r.ljust(w) + "  " + "  ".join(
+                st["rows"][t].get(r, "-").ljust(9) for t in st["rows"]))
+        for t, g in st["transitions"].items():
+            print(f"  {t}: transitions " + ", ".join(f"{v} {k}" for k, v in sorted(g.items())))
     bad = [r for n in names for r in summary["topologies"][n]["tests"]
            if r["result"] in FAILING]
     xf = [r for n in names for r in summary["topologies"][n]["tests"] if r["result"] == "xfail"]
@@ -366,6 +396,7 @@ def main():
     else:
         summary["exit_code"], summary["verdict"] = 0, "PASS"
     summary["conformance"] = conformance(names, topos, summary)
+    summary["sysfs_type"] = sysfs_matrix(names, summary)
     # The meta-test's verdict on the checks themselves, as it stated it.
     summary["mutation_score"] = next(
         (d for n in names for ds in summary["topologies"][n]["program_notes"].values()

@@ -26,6 +26,8 @@
  *   lose_on_fail        a failed attach leaves the hardware on no domain
  *   leak_ids            each attach takes a context id never given back;
  *                       the third fails with -ENOSPC (ours)
+ *   alloc_fail          no new default domain can be allocated (for the
+ *                       sysfs type checks: the old domain must stay)
  * width= is the IOVA width the hardware translates: a test domain with a
  * mapping at or above 2^width is incompatible.
  */
@@ -211,7 +213,12 @@ static const struct iommu_domain_ops mock_domain_ops = {
 
 static struct iommu_domain *mock_domain_alloc(unsigned int type)
 {
-	struct mock_domain *md = kzalloc(sizeof(*md), GFP_KERNEL);
+	struct mock_domain *md;
+
+	if (knob_is("alloc_fail") && type != IOMMU_DOMAIN_UNMANAGED &&
+	    type != IOMMU_DOMAIN_BLOCKED)
+		return NULL;
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
 
 	if (!md)
 		return NULL;

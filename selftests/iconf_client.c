@@ -93,25 +93,12 @@ int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
 	return ret;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 int pci_unbind(const char *bdf)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-	return write_str(path, bdf);
+	return sysfs_write(path, bdf);
 }
 
 int pci_bind(const char *bdf, const char *driver)
@@ -119,7 +106,7 @@ int pci_bind(const char *bdf, const char *driver)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
-	return write_str(path, bdf);
+	return sysfs_write(path, bdf);
 }
 
 const char *errno_name(int neg)

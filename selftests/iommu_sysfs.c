@@ -123,3 +123,16 @@ int sysfs_read_str(const char *path, char *buf, size_t len)
 		buf[n - 1] = '\0';
 	return (int)n;
 }
+
+int sysfs_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}

@@ -47,19 +47,6 @@ FIXTURE(vfio) {
 	char unavailable[200];
 };
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int group_of(const char *bdf)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -80,7 +67,7 @@ static int move_to(const char *bdf, const char *cur, const char *drv)
 	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	ret = write_file(path, drv ? drv : "\n");
+	ret = sysfs_write(path, drv ? drv : "\n");
 	if (ret)
 		return ret;
 	if (cur && *cur) {
@@ -88,7 +75,7 @@ static int move_to(const char *bdf, const char *cur, const char *drv)
 		if (ret)
 			return ret;
 	}
-	return write_file("/sys/bus/pci/drivers_probe", bdf);
+	return sysfs_write("/sys/bus/pci/drivers_probe", bdf);
 }
 
 FIXTURE_SETUP(vfio)

@@ -15,6 +15,7 @@ limit=$(arg limit)
 export IOMMU_EXPECT_GROUPS=$(arg expect_groups)
 export IOMMU_CONF_KO=$(arg kmod)/iommu_conformance.ko
 export IOMMU_SELFTEST_BIN=$bin
+export IOMMU_TYPE_RULES=$(arg repo)/selftests/iommu_type_rules.conf
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The guest is disposable: the attach tests may unbind its devices.
 export IOMMU_ATTACH_UNBIND=1

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_type: writing /sys/kernel/iommu_groups/N/type (SPEC §2).
+ *
+ * rows.*  each rule of the ABI, answered as iommu_type_rules.conf says the
+ *         running kernel answers (the profile chosen by its version, or
+ *         $IOMMU_TYPE_PROFILE); every result names the errno and the
+ *         kernel lines the write printed.
+ * grid_*  every start type x every target on a freed group, then the
+ *         driver bound again and proven working: edu's DMA (identity means
+ *         bus address == physical address), nvme's data (a pattern written
+ *         before the switch reads back after it).
+ *
+ * Devices are unbound and rebound only with IOMMU_ATTACH_UNBIND=1 (the
+ * gate's guests); each group gets its boot type back at the end.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "iconf_client.h"
+#include "iommu_sysfs.h"
+#include "kmsg.h"
+
+/* ---- the profile ---- */
+
+static const char *profile_name(void)
+{
+	const char *e = getenv("IOMMU_TYPE_PROFILE");
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (e && *e)
+		return e;
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return "v6.1";
+	if (maj > 6 || (maj == 6 && min >= 5))
+		return "v6.5";
+	return maj == 6 && min == 4 ? "v6.4" : "v6.1";
+}
+
+static int errno_by_name(const char *s)
+{
+	static const struct { const char *n; int e; } t[] = {
+		{ "0", 0 }, { "EACCES", EACCES }, { "EINVAL", EINVAL },
+		{ "EBUSY", EBUSY }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (!strcmp(s, t[i].n))
+			return -t[i].e;
+	return 1;	/* not an answer this file may give */
+}
+
+/* The expected result of @row for this kernel: 0 or -errno; 1 if unknown. */
+static int profile_answer(struct __test_metadata *_metadata, const char *row)
+{
+	const char *env = getenv("IOMMU_TYPE_RULES");
+	char path[PATH_MAX], exe[PATH_MAX], line[256], *cols[8];
+	const char *prof = profile_name();
+	int col = -1, want = 1;
+	ssize_t n;
+	FILE *f;
+
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		snprintf(path, sizeof(path), "%.*s/iommu_type_rules.conf",
+			 (int)(strrchr(exe, '/') ? strrchr(exe, '/') - exe : 1), exe);
+	}
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f) TH_LOG("rules file %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		int nc = 0;
+
+		for (char *tok = strtok(line, " \t\n"); tok && nc < 8; tok = strtok(NULL, " \t\n"))
+			cols[nc++] = tok;
+		if (nc == 0)
+			continue;
+		if (!strcmp(cols[0], "#") && nc > 1 && !strcmp(cols[1], "row")) {
+			for (int i = 2; i < nc; i++)
+				if (!strcmp(cols[i], prof))
+					col = i - 1;
+			continue;
+		}
+		if (cols[0][0] == '#' || strcmp(cols[0], row))
+			continue;
+		ASSERT_LT(0, col) TH_LOG("profile %s is not a column of %s", prof, path);
+		ASSERT_LT(col, nc) TH_LOG("row %s has no %s column", row, prof);
+		want = errno_by_name(cols[col]);
+	}
+	fclose(f);
+	ASSERT_NE(1, want) TH_LOG("row %s: no answer for profile %s in %s", row, prof, path);
+	TH_LOG("profile %s: %s is expected to give %s", prof, row, errno_name(want));
+	return want;
+}
+
+/* ---- sysfs ---- */
+
+static int group_of(const char *dev)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/iommu_group",
+		 strchr(dev, ':') ? "pci" : "platform", dev);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+static void read_type(struct __test_metadata *_metadata, int group, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", group);
+	ASSERT_LT(0, sysfs_read_str(path, buf, len)) TH_LOG("%s unreadable", path);
+}
+
+/* write(2) of @len bytes to the group's type; 0 or -errno, kernel lines logged. */
+static int write_type(struct __test_metadata *_metadata, int group, const char *s,
+		      size_t len)
+{
+	struct kmsg_window w;
+	char path[64];
+	ssize_t n;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", group);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	kmsg_mark(&w);
+	n = write(fd, s, len);
+	ret = n < 0 ? -errno : 0;
+	kmsg_collect(&w);
+	close(fd);
+	if (n >= 0 && (size_t)n != len)
+		TH_LOG("write returned %zd of %zu bytes", n, len);
+	for (int i = 0; i < w.lines && i < (int)ARRAY_SIZE(w.text); i++)
+		TH_LOG("kernel: %s", w.text[i]);
+	return ret;
+}
+
+static int write_str(struct __test_metadata *_metadata, int group, const char *s)
+{
+	return write_type(_metadata, group, s, strlen(s));
+}
+
+static bool may_unbind(void)
+{
+	const char *e = getenv("IOMMU_ATTACH_UNBIND");
+
+	return e && !strcmp(e, "1");
+}
+
+/* ---- rows ---- */
+
+FIXTURE(rows) {
+	char edu[32], nvme[32], nvme_drv[64];
+	int edu_group;
+	char boot[16];
+	char unavailable[200];
+};
+
+FIXTURE_SETUP(rows)
+{
+	static const unsigned int edu_ids[] = { 0x11e8, 0 }, nvme_ids[] = { 0x0010, 0 };
+	char drv[64];
+	char why[200];
+	int fd;
+
+	/* The module binds edu to iconf_edu, the "driver bound" of these rows. */
+	fd = iconf_open(why, sizeof(why));
+	if (fd >= 0)
+		close(fd);
+	self->edu_group = -1;
+	if (!pci_find(0x1234, edu_ids, self->edu, sizeof(self->edu), drv, sizeof(drv)))
+		self->edu_group = group_of(self->edu);
+	if (self->edu_group < 0) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no edu device in an IOMMU group on this machine");
+		return;
+	}
+	if (strcmp(drv, "iconf_edu")) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "edu is not bound to iconf_edu (%.160s)", fd < 0 ? why : drv);
+		return;
+	}
+	if (pci_find(0x1b36, nvme_ids, self->nvme, sizeof(self->nvme), self->nvme_drv,
+		     sizeof(self->nvme_drv)))
+		self->nvme[0] = '\0';
+	read_type(_metadata, self->edu_group, self->boot, sizeof(self->boot));
+	TH_LOG("edu %s, group %d, type %s", self->edu, self->edu_group, self->boot);
+}
+
+FIXTURE_TEARDOWN(rows)
+{
+}
+
+/* Run @row's write in a child without capability @cap. */
+static int write_without_cap(int group, int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	int status, fd, ret = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char path[64];
+
+		if (syscall(SYS_capget, &h, d))
+			_exit(200);
+		d[cap / 32].effective &= ~(1U << (cap % 32));
+		if (syscall(SYS_capset, &h, d))
+			_exit(201);
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", group);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(202);
+		/* "auto" is always a valid value: only the capability can fail it. */
+		_exit(write(fd, "auto", 4) < 0 ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1000;
+	ret = WEXITSTATUS(status);
+	return ret >= 200 ? 1000 + ret : -ret;
+}
+
+static void cap_row(struct __test_metadata *_metadata, struct _test_data_rows *self,
+		    const char *row, int cap)
+{
+	int want, got;
+	char after[16];
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	want = profile_answer(_metadata, row);
+	got = write_without_cap(self->edu_group, cap);
+	ASSERT_GT(1000, got) TH_LOG("the child could not drop the capability (%d)", got - 1000);
+	TH_LOG("write without capability %d: %s", cap, errno_name(got));
+	ASSERT_EQ(want, got);
+	read_type(_metadata, self->edu_group, after, sizeof(after));
+	ASSERT_STREQ(self->boot, after);
+}
+
+TEST_F(rows, no_cap_sys_admin) { cap_row(_metadata, self, "no_cap_sys_admin", CAP_SYS_ADMIN); }
+TEST_F(rows, no_cap_sys_rawio) { cap_row(_metadata, self, "no_cap_sys_rawio", CAP_SYS_RAWIO); }
+
+TEST_F(rows, unknown_string)
+{
+	static const struct { const char *s; size_t len; const char *what; } bad[] = {
+		{ "DMA-SQ", 6, "DMA-SQ (proposed for s390, never merged)" },
+		{ "blocked", 7, "blocked (readable, not writable)" },
+		{ "unmanaged", 9, "unmanaged (readable, not writable)" },
+		{ "\n", 1, "a lone newline" },
+		{ " DMA", 4, "DMA after a space" },
+		{ "dma", 3, "dma (lower case)" },
+		{ "DMA FQ", 6, "DMA FQ" },
+	};
+	static char longer[8192];
+	char after[16];
+	int want, got, bad_count = 0;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	want = profile_answer(_metadata, "unknown_string");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		got = write_type(_metadata, self->edu_group, bad[i].s, bad[i].len);
+		TH_LOG("%s: %s", bad[i].what, errno_name(got));
+		bad_count += got != want;
+	}
+	memset(longer, 'A', sizeof(longer) - 1);
+	got = write_str(_metadata, self->edu_group, longer);
+	TH_LOG("%zu bytes of 'A': %s", sizeof(longer) - 1, errno_name(got));
+	bad_count += got != want;
+	/* The empty string cannot be asked: the VFS ends a 0-byte write. */
+	got = write_type(_metadata, self->edu_group, "", 0);
+	TH_LOG("the empty string (a 0-byte write): %s, the kernel's parser never sees it",
+	       errno_name(got));
+	read_type(_metadata, self->edu_group, after, sizeof(after));
+	ASSERT_STREQ(self->boot, after) TH_LOG("a refused write changed the type");
+	ASSERT_EQ(0, bad_count) TH_LOG("%d string(s) not refused with %s", bad_count,
+					errno_name(want));
+}
+
+/*
+ * "DMA\0FQ": a valid word, a NUL, more text. An unknown string by any
+ * reading of the ABI, on a bound device's group, so that a parser that takes
+ * it as "DMA" is told apart (EBUSY: it got as far as the driver check).
+ */
+TEST_F(rows, embedded_nul)
+{
+	char after[16];
+	int want, got;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	want = profile_answer(_metadata, "unknown_string");
+	got = write_type(_metadata, self->edu_group, "DMA\0FQ", 6);
+	read_type(_metadata, self->edu_group, after, sizeof(after));
+	TH_LOG("\"DMA\\0FQ\": %s, type %s", errno_name(got), after);
+	ASSERT_STREQ(self->boot, after);
+	ASSERT_EQ(want, got) TH_LOG("%s", got == -EBUSY || got == -EPERM ?
+		"the parser took it for \"DMA\" and stopped only at the bound driver" : "");
+}
+
+TEST_F(rows, same_type)
+{
+	char line[24], after[16];
+	int want, got;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!may_unbind())
+		SKIP(return, "freeing the group needs IOMMU_ATTACH_UNBIND=1");
+	want = profile_answer(_metadata, "same_type");
+	/*
+	 * Unbound (a bound device meets the driver check first), the type it
+	 * has, with a trailing newline as echo writes it.
+	 */
+	snprintf(line, sizeof(line), "%s\n", self->boot);
+	ASSERT_EQ(0, pci_unbind(self->edu));
+	got = write_str(_metadata, self->edu_group, line);
+	read_type(_metadata, self->edu_group, after, sizeof(after));
+	ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	TH_LOG("unbound, %s again: %s", self->boot, errno_name(got));
+	ASSERT_EQ(want, got);
+	ASSERT_STREQ(self->boot, after);
+}
+
+/* The bound device's group moved from @from to @to; type restored after. */
+static void bound_row(struct __test_metadata *_metadata, struct _test_data_rows *self,
+		      const char *row, const char *from, const char *to)
+{
+	char after[16];
+	int want, got;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (strcmp(self->boot, from)) {
+		/* Get to @from with the driver off, where any change is allowed. */
+		if (!may_unbind())
+			SKIP(return, "the group boots as %s, not %s; IOMMU_ATTACH_UNBIND=1 lets the test change it",
+			     self->boot, from);
+		ASSERT_EQ(0, pci_unbind(self->edu));
+		ASSERT_EQ(0, write_str(_metadata, self->edu_group, from));
+		ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	}
+	want = profile_answer(_metadata, row);
+	got = write_str(_metadata, self->edu_group, to);
+	TH_LOG("bound, %s -> %s: %s", from, to, errno_name(got));
+	read_type(_metadata, self->edu_group, after, sizeof(after));
+	TH_LOG("type now %s", after);
+	if (may_unbind()) {
+		EXPECT_EQ(0, pci_unbind(self->edu));
+		EXPECT_EQ(0, write_str(_metadata, self->edu_group, self->boot));
+		EXPECT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	}
+	ASSERT_EQ(want, got);
+	ASSERT_STREQ(got ? from : to, after) TH_LOG("the type does not show the write's outcome");
+}
+
+TEST_F(rows, bound_change) { bound_row(_metadata, self, "bound_change", "DMA-FQ", "identity"); }
+TEST_F(rows, bound_dma_to_fq) { bound_row(_metadata, self, "bound_dma_to_fq", "DMA", "DMA-FQ"); }
+TEST_F(rows, bound_fq_to_dma) { bound_row(_metadata, self, "bound_fq_to_dma", "DMA-FQ", "DMA"); }
+
+TEST_F(rows, vfio_owned)
+{
+	char path[PATH_MAX], before[16], after[16];
+	int want, got, group = self->nvme[0] ? group_of(self->nvme) : -1;
+
+	if (group < 0)
+		SKIP(return, "no NVMe device in an IOMMU group on this machine");
+	if (!may_unbind())
+		SKIP(return, "binding nvme to vfio-pci needs IOMMU_ATTACH_UNBIND=1");
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	want = profile_answer(_metadata, "vfio_owned");
+	read_type(_metadata, group, before, sizeof(before));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", self->nvme);
+	ASSERT_EQ(0, sysfs_write(path, "vfio-pci"));
+	if (self->nvme_drv[0])
+		ASSERT_EQ(0, pci_unbind(self->nvme));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->nvme));
+	got = write_str(_metadata, group, !strcmp(before, "identity") ? "DMA" : "identity");
+	TH_LOG("group %d owned by vfio-pci: %s", group, errno_name(got));
+	read_type(_metadata, group, after, sizeof(after));
+	EXPECT_EQ(0, pci_unbind(self->nvme));
+	EXPECT_EQ(0, sysfs_write(path, "\n"));
+	EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->nvme));
+	ASSERT_EQ(want, got);
+	ASSERT_STREQ(before, after);
+}
+
+/* ---- rows on groups the machine may not have ---- */
+
+/* A group of several devices, none bound; -1 if there is none. */
+static int multi_group(void)
+{
+	DIR *d = opendir("/sys/kernel/iommu_groups");
+	struct dirent *de;
+	int found = -1;
+
+	while (d && found < 0 && (de = readdir(d))) {
+		char path[PATH_MAX], drv[PATH_MAX + 300];
+		struct dirent *ce;
+		int n = 0, bound = 0;
+		DIR *c;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", de->d_name);
+		c = opendir(path);
+		while (c && (ce = readdir(c))) {
+			if (ce->d_name[0] == '.')
+				continue;
+			n++;
+			snprintf(drv, sizeof(drv), "%s/%s/driver", path, ce->d_name);
+			bound += !access(drv, F_OK);
+		}
+		if (c)
+			closedir(c);
+		if (n > 1 && !bound)
+			found = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+TEST(multi_device)
+{
+	char before[16], after[16];
+	int group = multi_group(), want, got;
+
+	if (group < 0)
+		SKIP(return, "no unbound multi-device group on this machine");
+	want = profile_answer(_metadata, "multi_device");
+	read_type(_metadata, group, before, sizeof(before));
+	got = write_str(_metadata, group, !strcmp(before, "DMA") ? "DMA-FQ" : "DMA");
+	TH_LOG("group %d (%s): %s", group, before, errno_name(got));
+	read_type(_metadata, group, after, sizeof(after));
+	if (!got)
+		EXPECT_EQ(0, write_str(_metadata, group, before));
+	ASSERT_EQ(want, got);
+	if (got)
+		ASSERT_STREQ(before, after);
+}
+
+/* The mock's iconf-mock.1 requires identity, .2 strict DMA (fake hardware). */
+TEST(required_type)
+{
+	static const struct { const char *dev, *req, *ask; } cases[] = {
+		{ ICONF_MOCK_PREFIX "1", "identity", "DMA" },
+		{ ICONF_MOCK_PREFIX "2", "DMA", "identity" },
+	};
+	int want, bad = 0;
+
+	if (group_of(cases[0].dev) < 0)
+		SKIP(return, "no device that requires a domain type here; the mock IOMMU has them");
+	want = profile_answer(_metadata, "required_type");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int g = group_of(cases[i].dev), got;
+		char after[16];
+
+		got = write_str(_metadata, g, cases[i].ask);
+		read_type(_metadata, g, after, sizeof(after));
+		TH_LOG("%s requires %s; asked for %s: %s, type now %s", cases[i].dev,
+		       cases[i].req, cases[i].ask, errno_name(got), after);
+		bad += got != want || strcmp(after, cases[i].req);
+	}
+	ASSERT_EQ(0, bad);
+}
+
+/* A new default domain that cannot be allocated: the old one must stay. */
+TEST(allocation_failure)
+{
+	const char *knob = "/sys/module/iommu_mock/parameters/knob";
+	const char *dev = ICONF_MOCK_PREFIX "0";
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	struct iconf_edu_dma e = { .size = sizeof(e) };
+	char before[16], after[16], why[200];
+	int group = group_of(dev), got, fd;
+
+	if (group < 0 || access(knob, W_OK))
+		SKIP(return, "needs the mock IOMMU (fake hardware) to fail allocations");
+	read_type(_metadata, group, before, sizeof(before));
+	ASSERT_EQ(0, sysfs_write(knob, "alloc_fail"));
+	got = write_str(_metadata, group, !strcmp(before, "identity") ? "DMA" : "identity");
+	ASSERT_EQ(0, sysfs_write(knob, "none"));
+	read_type(_metadata, group, after, sizeof(after));
+	TH_LOG("allocation failing: %s, type %s -> %s", errno_name(got), before, after);
+	ASSERT_NE(0, got) TH_LOG("the write claimed success with no domain to switch to");
+	ASSERT_STREQ(before, after);
+	/* And the device still works through its old domain. */
+	fd = iconf_open(why, sizeof(why));
+	ASSERT_LE(0, fd) TH_LOG("%s", why);
+	snprintf(g.name, sizeof(g.name), "%s", dev);
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
+	e.dev_id = g.dev_id;
+	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
+	close(fd);
+	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("DMA broken after the failed switch");
+}
+
+/* ---- the transition grid ---- */
+
+FIXTURE(grid) {
+	char bdf[32], driver[64];
+	int group;
+	char boot[16];
+	bool is_nvme;
+	char unavailable[200];
+};
+
+FIXTURE_VARIANT(grid) {
+	const char *from;
+	bool nvme;
+};
+
+FIXTURE_VARIANT_ADD(grid, edu_from_identity) { .from = "identity" };
+FIXTURE_VARIANT_ADD(grid, edu_from_DMA) { .from = "DMA" };
+FIXTURE_VARIANT_ADD(grid, edu_from_DMA_FQ) { .from = "DMA-FQ" };
+FIXTURE_VARIANT_ADD(grid, nvme_from_identity) { .from = "identity", .nvme = true };
+FIXTURE_VARIANT_ADD(grid, nvme_from_DMA) { .from = "DMA", .nvme = true };
+FIXTURE_VARIANT_ADD(grid, nvme_from_DMA_FQ) { .from = "DMA-FQ", .nvme = true };
+
+FIXTURE_SETUP(grid)
+{
+	static const unsigned int edu_ids[] = { 0x11e8, 0 }, nvme_ids[] = { 0x0010, 0 };
+	char why[200];
+	int fd = iconf_open(why, sizeof(why));	/* binds edu to iconf_edu */
+
+	if (fd >= 0)
+		close(fd);
+	self->is_nvme = variant->nvme;
+	self->group = -1;
+	if (!pci_find(variant->nvme ? 0x1b36 : 0x1234, variant->nvme ? nvme_ids : edu_ids,
+		      self->bdf, sizeof(self->bdf), self->driver, sizeof(self->driver)))
+		self->group = group_of(self->bdf);
+	if (self->group < 0) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no %s in an IOMMU group on this machine", variant->nvme ? "NVMe" : "edu");
+		return;
+	}
+	if (!may_unbind() || !self->driver[0]) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "%s: needs its driver bound and IOMMU_ATTACH_UNBIND=1", self->bdf);
+		return;
+	}
+	read_type(_metadata, self->group, self->boot, sizeof(self->boot));
+}
+
+FIXTURE_TEARDOWN(grid)
+{
+	if (self->unavailable[0])
+		return;
+	/* The group's boot type back, and its driver. */
+	pci_unbind(self->bdf);
+	if (write_str(_metadata, self->group, self->boot))
+		TH_LOG("could not restore type %s on group %d", self->boot, self->group);
+	if (pci_bind(self->bdf, self->driver))
+		TH_LOG("could not rebind %s to %s", self->bdf, self->driver);
+}
+
+/* /dev/nvmeXnY of the NVMe device at @bdf, waiting for it to appear. */
+static bool nvme_disk(const char *bdf, char *dev, size_t len)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		char path[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", bdf);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "nvme", 4))
+				continue;
+			snprintf(dev, len, "/dev/%.20sn1", de->d_name);
+			if (!access(dev, R_OK | W_OK)) {
+				closedir(d);
+				return true;
+			}
+		}
+		if (d)
+			closedir(d);
+		usleep(50000);	/* devtmpfs makes the node as the disk probes */
+	}
+	return false;
+}
+
+#define DATA_LEN (64 * 1024)
+
+/* 0 ok; else what failed. O_DIRECT: the data must come from the device. */
+static const char *nvme_io(const char *dev, unsigned char *pat, bool write_it)
+{
+	unsigned char *buf = aligned_alloc(4096, DATA_LEN);
+	int fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	bool same;
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return "open";
+	}
+	if (write_it) {
+		memcpy(buf, pat, DATA_LEN);
+		n = pwrite(fd, buf, DATA_LEN, 0);
+		if (n == DATA_LEN && fsync(fd))
+			n = -1;
+	} else {
+		memset(buf, 0, DATA_LEN);
+		n = pread(fd, buf, DATA_LEN, 0);
+	}
+	close(fd);
+	same = !memcmp(buf, pat, DATA_LEN);
+	free(buf);
+	if (n != DATA_LEN)
+		return write_it ? "write" : "read";
+	return !write_it && !same ? "compare" : NULL;
+}
+
+static void transition(struct __test_metadata *_metadata, struct _test_data_grid *self,
+		       const struct _fixture_variant_grid *variant, const char *to)
+{
+	static unsigned char pat[DATA_LEN];
+	const char *want = strcmp(to, "auto") ? to : self->boot;
+	char type[16], disk[64] = "", why[200];
+	const char *err;
+	int ret;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (self->is_nvme) {
+		ASSERT_TRUE(nvme_disk(self->bdf, disk, sizeof(disk)));
+		srand(time(NULL));
+		for (int i = 0; i < DATA_LEN; i++)
+			pat[i] = rand();
+		err = nvme_io(disk, pat, true);
+		ASSERT_EQ(NULL, err) TH_LOG("%s: %s before the switch failed", disk, err);
+	}
+	ASSERT_EQ(0, pci_unbind(self->bdf));
+	ASSERT_EQ(0, write_str(_metadata, self->group, variant->from));
+	read_type(_metadata, self->group, type, sizeof(type));
+	ASSERT_STREQ(variant->from, type);
+	ret = write_str(_metadata, self->group, to);
+	ASSERT_EQ(0, ret) TH_LOG("unbound, %s -> %s: %s", variant->from, to, errno_name(ret));
+	read_type(_metadata, self->group, type, sizeof(type));
+	TH_LOG("%s -> %s: type reads %s", variant->from, to, type);
+	ASSERT_STREQ(want, type);
+	ASSERT_EQ(0, pci_bind(self->bdf, self->driver)) TH_LOG("rebinding %s", self->driver);
+	if (self->is_nvme) {
+		ASSERT_TRUE(nvme_disk(self->bdf, disk, sizeof(disk)))
+			TH_LOG("the disk did not come back");
+		err = nvme_io(disk, pat, false);
+		ASSERT_EQ(NULL, err) TH_LOG("%s: %s after the switch failed: data lost", disk, err);
+		TH_LOG("%s: %d bytes written before the switch read back intact", disk, DATA_LEN);
+	} else {
+		struct iconf_dev_get g = { .size = sizeof(g) };
+		struct iconf_edu_dma e = { .size = sizeof(e) };
+		int fd = iconf_open(why, sizeof(why));
+
+		ASSERT_LE(0, fd) TH_LOG("%s", why);
+		snprintf(g.name, sizeof(g.name), "%s", self->bdf);
+		ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
+		e.dev_id = g.dev_id;
+		ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
+		close(fd);
+		TH_LOG("edu DMA-API round trip: bus 0x%llx, physical 0x%llx, %s",
+		       (unsigned long long)e.dma_addr, (unsigned long long)e.phys_addr,
+		       e.result & ICONF_EDU_ARRIVED ? "data intact" : "data NOT intact");
+		ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED));
+		/* identity: the bus address is the physical one; DMA/DMA-FQ: not. */
+		ASSERT_EQ(!strcmp(want, "identity"), e.phys_addr == e.dma_addr)
+			TH_LOG("in %s the bus address should %sbe the physical address", want,
+			       strcmp(want, "identity") ? "not " : "");
+	}
+}
+
+TEST_F(grid, to_identity) { transition(_metadata, self, variant, "identity"); }
+TEST_F(grid, to_DMA) { transition(_metadata, self, variant, "DMA"); }
+TEST_F(grid, to_DMA_FQ) { transition(_metadata, self, variant, "DMA-FQ"); }
+TEST_F(grid, to_auto) { transition(_metadata, self, variant, "auto"); }
+
+TEST_HARNESS_MAIN
