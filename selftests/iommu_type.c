@@ -18,7 +18,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +417,109 @@ TEST_F(rows, vfio_owned)
 	ASSERT_STREQ(before, after);
 }
 
+/* ---- races: type writers against driver bind/unbind ---- */
+
+#define RACE_WRITERS 3
+
+struct race {
+	const char *bdf;
+	int group;
+	atomic_bool stop;
+	unsigned long writes, binds;
+	unsigned long by_errno[140];	/* index: -ret, 0 = success */
+	pthread_mutex_t lock;
+};
+
+static void *race_writer(void *arg)
+{
+	static const char *const types[] = { "identity", "DMA", "DMA-FQ", "auto" };
+	struct race *r = arg;
+	char path[64];
+	unsigned int seed = (unsigned int)pthread_self();
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", r->group);
+	while (!atomic_load(&r->stop)) {
+		int ret = sysfs_write(path, types[rand_r(&seed) % ARRAY_SIZE(types)]);
+
+		pthread_mutex_lock(&r->lock);
+		r->writes++;
+		r->by_errno[-ret < (int)ARRAY_SIZE(r->by_errno) ? -ret : 0]++;
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+static void *race_binder(void *arg)
+{
+	struct race *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		pci_unbind(r->bdf);
+		pci_bind(r->bdf, "iconf_edu");
+		r->binds++;
+	}
+	return NULL;
+}
+
+/* Bounded by $IOMMU_RACE_SECONDS (default 5); the harness timeout catches a hang. */
+TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
+{
+	const char *env = getenv("IOMMU_RACE_SECONDS");
+	int seconds = env && atoi(env) > 0 ? atoi(env) : 5;
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	struct iconf_edu_dma e = { .size = sizeof(e) };
+	struct race r = { .bdf = self->edu, .group = self->edu_group };
+	pthread_t th[RACE_WRITERS + 1];
+	char type[16], drv[PATH_MAX], why[200];
+	unsigned long odd = 0;
+	int fd;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!may_unbind())
+		SKIP(return, "binding and unbinding edu needs IOMMU_ATTACH_UNBIND=1");
+	pthread_mutex_init(&r.lock, NULL);
+	for (int i = 0; i < RACE_WRITERS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_writer, &r));
+	ASSERT_EQ(0, pthread_create(&th[RACE_WRITERS], NULL, race_binder, &r));
+	sleep(seconds);
+	atomic_store(&r.stop, true);
+	for (int i = 0; i <= RACE_WRITERS; i++)
+		pthread_join(th[i], NULL);
+	TH_LOG("%d s: %lu type writes by %d threads, %lu unbind/bind cycles", seconds,
+	       r.writes, RACE_WRITERS, r.binds);
+	for (size_t i = 0; i < ARRAY_SIZE(r.by_errno); i++) {
+		if (!r.by_errno[i])
+			continue;
+		TH_LOG("  %s: %lu", errno_name(-(int)i), r.by_errno[i]);
+		/* Success, or refused because a driver was bound at that moment. */
+		if (i && i != EBUSY && i != EPERM)
+			odd += r.by_errno[i];
+	}
+	EXPECT_EQ(0UL, odd) TH_LOG("writes failed for reasons other than a bound driver");
+	ASSERT_LT(0UL, r.writes);
+
+	/* The end state: a documented type, the driver bound, DMA working. */
+	read_type(_metadata, self->edu_group, type, sizeof(type));
+	TH_LOG("end state: type %s", type);
+	ASSERT_TRUE(group_type_documented(type));
+	snprintf(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", self->edu);
+	if (access(drv, F_OK))
+		ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	fd = iconf_open(why, sizeof(why));
+	ASSERT_LE(0, fd) TH_LOG("%s", why);
+	snprintf(g.name, sizeof(g.name), "%s", self->edu);
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
+	e.dev_id = g.dev_id;
+	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
+	close(fd);
+	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("edu DMA broken after the race");
+	/* The boot type back. */
+	ASSERT_EQ(0, pci_unbind(self->edu));
+	EXPECT_EQ(0, write_str(_metadata, self->edu_group, self->boot));
+	ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+}
+
 /* ---- rows on groups the machine may not have ---- */
 
 /* A group of several devices, none bound; -1 if there is none. */
@@ -524,41 +635,69 @@ TEST(allocation_failure)
 
 FIXTURE(grid) {
 	char bdf[32], driver[64];
+	char peer[32];		/* the other NIC, for the NIC variants */
 	int group;
 	char boot[16];
-	bool is_nvme;
 	char unavailable[200];
 };
 
+enum grid_dev { GRID_EDU, GRID_NVME, GRID_E1000E, GRID_VIRTIO_NET };
+
 FIXTURE_VARIANT(grid) {
 	const char *from;
-	bool nvme;
+	enum grid_dev dev;
 };
 
-FIXTURE_VARIANT_ADD(grid, edu_from_identity) { .from = "identity" };
-FIXTURE_VARIANT_ADD(grid, edu_from_DMA) { .from = "DMA" };
-FIXTURE_VARIANT_ADD(grid, edu_from_DMA_FQ) { .from = "DMA-FQ" };
-FIXTURE_VARIANT_ADD(grid, nvme_from_identity) { .from = "identity", .nvme = true };
-FIXTURE_VARIANT_ADD(grid, nvme_from_DMA) { .from = "DMA", .nvme = true };
-FIXTURE_VARIANT_ADD(grid, nvme_from_DMA_FQ) { .from = "DMA-FQ", .nvme = true };
+static const struct {
+	const char *what;
+	unsigned int vendor, ids[3];
+} grid_devs[] = {
+	[GRID_EDU] = { "edu", 0x1234, { 0x11e8 } },
+	[GRID_NVME] = { "NVMe", 0x1b36, { 0x0010 } },
+	[GRID_E1000E] = { "e1000e", 0x8086, { 0x10d3 } },
+	[GRID_VIRTIO_NET] = { "virtio-net", 0x1af4, { 0x1000, 0x1041 } },
+};
+
+FIXTURE_VARIANT_ADD(grid, edu_from_identity) { .from = "identity", .dev = GRID_EDU };
+FIXTURE_VARIANT_ADD(grid, edu_from_DMA) { .from = "DMA", .dev = GRID_EDU };
+FIXTURE_VARIANT_ADD(grid, edu_from_DMA_FQ) { .from = "DMA-FQ", .dev = GRID_EDU };
+FIXTURE_VARIANT_ADD(grid, nvme_from_identity) { .from = "identity", .dev = GRID_NVME };
+FIXTURE_VARIANT_ADD(grid, nvme_from_DMA) { .from = "DMA", .dev = GRID_NVME };
+FIXTURE_VARIANT_ADD(grid, nvme_from_DMA_FQ) { .from = "DMA-FQ", .dev = GRID_NVME };
+FIXTURE_VARIANT_ADD(grid, e1000e_from_identity) { .from = "identity", .dev = GRID_E1000E };
+FIXTURE_VARIANT_ADD(grid, e1000e_from_DMA) { .from = "DMA", .dev = GRID_E1000E };
+FIXTURE_VARIANT_ADD(grid, e1000e_from_DMA_FQ) { .from = "DMA-FQ", .dev = GRID_E1000E };
+FIXTURE_VARIANT_ADD(grid, virtio_net_from_identity) { .from = "identity", .dev = GRID_VIRTIO_NET };
+FIXTURE_VARIANT_ADD(grid, virtio_net_from_DMA) { .from = "DMA", .dev = GRID_VIRTIO_NET };
+FIXTURE_VARIANT_ADD(grid, virtio_net_from_DMA_FQ) { .from = "DMA-FQ", .dev = GRID_VIRTIO_NET };
 
 FIXTURE_SETUP(grid)
 {
-	static const unsigned int edu_ids[] = { 0x11e8, 0 }, nvme_ids[] = { 0x0010, 0 };
-	char why[200];
+	const typeof(grid_devs[0]) *gd = &grid_devs[variant->dev];
+	char why[200], drv[64];
 	int fd = iconf_open(why, sizeof(why));	/* binds edu to iconf_edu */
 
 	if (fd >= 0)
 		close(fd);
-	self->is_nvme = variant->nvme;
 	self->group = -1;
-	if (!pci_find(variant->nvme ? 0x1b36 : 0x1234, variant->nvme ? nvme_ids : edu_ids,
-		      self->bdf, sizeof(self->bdf), self->driver, sizeof(self->driver)))
+	if (!pci_find(gd->vendor, gd->ids, self->bdf, sizeof(self->bdf), self->driver,
+		      sizeof(self->driver)))
 		self->group = group_of(self->bdf);
 	if (self->group < 0) {
 		snprintf(self->unavailable, sizeof(self->unavailable),
-			 "no %s in an IOMMU group on this machine", variant->nvme ? "NVMe" : "edu");
+			 "no %s in an IOMMU group on this machine", gd->what);
 		return;
+	}
+	if (variant->dev == GRID_E1000E || variant->dev == GRID_VIRTIO_NET) {
+		const typeof(grid_devs[0]) *pd =
+			&grid_devs[variant->dev == GRID_E1000E ? GRID_VIRTIO_NET : GRID_E1000E];
+
+		if (pci_find(pd->vendor, pd->ids, self->peer, sizeof(self->peer), drv,
+			     sizeof(drv)) || !drv[0]) {
+			snprintf(self->unavailable, sizeof(self->unavailable),
+				 "no %s with a driver to exchange frames with", pd->what);
+			return;
+		}
 	}
 	if (!may_unbind() || !self->driver[0]) {
 		snprintf(self->unavailable, sizeof(self->unavailable),
@@ -639,6 +778,153 @@ static const char *nvme_io(const char *dev, unsigned char *pat, bool write_it)
 	return !write_it && !same ? "compare" : NULL;
 }
 
+/* ---- NICs: raw frames between the guest's two NICs, over QEMU's hub ---- */
+
+#define NIC_FRAMES 16
+#define NIC_ETHERTYPE 0x88b5	/* IEEE 802 local experimental: no protocol stack */
+
+/* The interface of the NIC at @bdf, waiting for it to appear and come up. */
+static bool nic_up(const char *bdf, char *ifname, size_t len, int *ifindex)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		char path[PATH_MAX], buf[16];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/net", bdf);
+		d = opendir(path);
+		if (!d) {	/* virtio-net hangs its netdev under virtioN */
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+			d = opendir(path);
+			while (d && (de = readdir(d))) {
+				if (!strncmp(de->d_name, "virtio", 6)) {
+					snprintf(path + strlen(path), sizeof(path) - strlen(path),
+						 "/%.20s/net", de->d_name);
+					break;
+				}
+			}
+			if (d)
+				closedir(d);
+			d = opendir(path);
+		}
+		while (d && (de = readdir(d))) {
+			struct ifreq ifr = {};
+			int s;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(ifname, len, "%.15s", de->d_name);
+			s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+			if (s >= 0 && !ioctl(s, SIOCGIFFLAGS, &ifr)) {
+				ifr.ifr_flags |= IFF_UP;
+				ioctl(s, SIOCSIFFLAGS, &ifr);
+			}
+			if (s >= 0)
+				close(s);
+			snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", ifname);
+			if (sysfs_read_str(path, buf, sizeof(buf)) > 0 && buf[0] == '1') {
+				*ifindex = if_nametoindex(ifname);
+				closedir(d);
+				return *ifindex > 0;
+			}
+		}
+		if (d)
+			closedir(d);
+		usleep(50000);
+	}
+	return false;
+}
+
+static int raw_socket(int ifindex)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET, .sll_protocol = htons(NIC_ETHERTYPE),
+		.sll_ifindex = ifindex,
+	};
+	struct timeval tv = { .tv_sec = 2 };
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(NIC_ETHERTYPE));
+
+	if (s < 0)
+		return -1;
+	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* NIC_FRAMES frames from @tx to @rx, each with its own payload. */
+static const char *frames_one_way(int tx, int txidx, int rx, const unsigned char *rxmac)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET, .sll_protocol = htons(NIC_ETHERTYPE),
+		.sll_ifindex = txidx, .sll_halen = ETH_ALEN,
+	};
+	unsigned char frame[1000], got[1600];
+
+	memcpy(to.sll_addr, rxmac, ETH_ALEN);
+	for (int i = 0; i < NIC_FRAMES; i++) {
+		ssize_t n;
+
+		memset(frame, 0, 14);
+		memcpy(frame, rxmac, ETH_ALEN);
+		frame[12] = NIC_ETHERTYPE >> 8;
+		frame[13] = NIC_ETHERTYPE & 0xff;
+		for (size_t k = 14; k < sizeof(frame); k++)
+			frame[k] = (unsigned char)(k * 31 + i);
+		if (sendto(tx, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			return "send failed";
+		/* Our ethertype only; anything else of ours was a damaged copy. */
+		for (;;) {
+			n = recv(rx, got, sizeof(got), 0);
+			if (n < 0)
+				return "a frame did not arrive intact within 2 s";
+			if (n >= (ssize_t)sizeof(frame) &&
+			    !memcmp(got + 14, frame + 14, sizeof(frame) - 14))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static const char *nic_roundtrip(const char *bdf, const char *peer)
+{
+	char a[IFNAMSIZ], b[IFNAMSIZ], path[PATH_MAX], mac[32];
+	unsigned char amac[ETH_ALEN], bmac[ETH_ALEN];
+	const char *err = NULL;
+	int ai, bi, sa, sb;
+
+	if (!nic_up(bdf, a, sizeof(a), &ai))
+		return "the interface did not come back up with carrier";
+	if (!nic_up(peer, b, sizeof(b), &bi))
+		return "the peer interface is not up";
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", a);
+	if (sysfs_read_str(path, mac, sizeof(mac)) <= 0 || sscanf(mac,
+	    "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &amac[0], &amac[1], &amac[2], &amac[3],
+	    &amac[4], &amac[5]) != 6)
+		return "no MAC address";
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", b);
+	if (sysfs_read_str(path, mac, sizeof(mac)) <= 0 || sscanf(mac,
+	    "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &bmac[0], &bmac[1], &bmac[2], &bmac[3],
+	    &bmac[4], &bmac[5]) != 6)
+		return "no peer MAC address";
+	sa = raw_socket(ai);
+	sb = raw_socket(bi);
+	if (sa < 0 || sb < 0)
+		err = "no packet socket";
+	if (!err)
+		err = frames_one_way(sa, ai, sb, bmac);	/* the device's TX DMA */
+	if (!err)
+		err = frames_one_way(sb, bi, sa, amac);	/* its RX DMA */
+	if (sa >= 0)
+		close(sa);
+	if (sb >= 0)
+		close(sb);
+	return err;
+}
+
 static void transition(struct __test_metadata *_metadata, struct _test_data_grid *self,
 		       const struct _fixture_variant_grid *variant, const char *to)
 {
@@ -650,7 +936,7 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
-	if (self->is_nvme) {
+	if (variant->dev == GRID_NVME) {
 		ASSERT_TRUE(nvme_disk(self->bdf, disk, sizeof(disk)));
 		srand(time(NULL));
 		for (int i = 0; i < DATA_LEN; i++)
@@ -668,7 +954,13 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 	TH_LOG("%s -> %s: type reads %s", variant->from, to, type);
 	ASSERT_STREQ(want, type);
 	ASSERT_EQ(0, pci_bind(self->bdf, self->driver)) TH_LOG("rebinding %s", self->driver);
-	if (self->is_nvme) {
+	if (variant->dev == GRID_E1000E || variant->dev == GRID_VIRTIO_NET) {
+		err = nic_roundtrip(self->bdf, self->peer);
+		ASSERT_EQ(NULL, err) TH_LOG("frames between %s and %s: %s", self->bdf,
+					    self->peer, err);
+		TH_LOG("%d frames each way between %s and %s, payloads intact", NIC_FRAMES,
+		       self->bdf, self->peer);
+	} else if (variant->dev == GRID_NVME) {
 		ASSERT_TRUE(nvme_disk(self->bdf, disk, sizeof(disk)))
 			TH_LOG("the disk did not come back");
 		err = nvme_io(disk, pat, false);
