@@ -30,6 +30,8 @@
  *                       sysfs type checks: the old domain must stay)
  * width= is the IOVA width the hardware translates: a test domain with a
  * mapping at or above 2^width is incompatible.
+ * replug=N hot-removes device N and adds it again (a new device, a new
+ * group): the hot-plug the sysfs type races need.
  */
 #include <linux/iommu.h>
 #include <linux/module.h>
@@ -65,6 +67,7 @@ struct mock_dev {
 };
 
 static struct mock_dev mock_devs[MOCK_NDEV];
+static DEFINE_MUTEX(mock_plug_lock);	/* one replug at a time */
 static struct iommu_device mock_iommu;
 static struct iommu_group *mock_shared_group;
 static DEFINE_MUTEX(mock_lock);	/* hw and buf of every device */
@@ -354,6 +357,44 @@ static int __init mock_init(void)
 	}
 	return 0;
 }
+
+static int mock_replug(const char *val, const struct kernel_param *kp)
+{
+	struct platform_device *p;
+	unsigned int i;
+	int ret;
+
+	ret = kstrtouint(val, 0, &i);
+	if (ret)
+		return ret;
+	if (i >= MOCK_NDEV)
+		return -EINVAL;
+	mutex_lock(&mock_plug_lock);
+	if (!mock_devs[i].pdev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	platform_device_unregister(mock_devs[i].pdev);
+	mutex_lock(&mock_lock);
+	mock_devs[i].hw = NULL;
+	mutex_unlock(&mock_lock);
+	p = platform_device_alloc("iconf-mock", i);
+	mock_devs[i].pdev = p;	/* before the add: probe must know it */
+	ret = p ? platform_device_add(p) : -ENOMEM;
+	if (ret && p) {
+		mock_devs[i].pdev = NULL;
+		platform_device_put(p);
+	}
+out:
+	mutex_unlock(&mock_plug_lock);
+	return ret;
+}
+
+static const struct kernel_param_ops mock_replug_ops = {
+	.set = mock_replug,
+};
+module_param_cb(replug, &mock_replug_ops, NULL, 0200);
+MODULE_PARM_DESC(replug, "write N: hot-remove device N and add it again");
 
 /* No module_exit: v6.1 cannot take an IOMMU driver's ops off the buses. */
 module_init(mock_init);
