@@ -679,6 +679,37 @@ TEST(required_type)
 	ASSERT_EQ(0, bad);
 }
 
+/*
+ * A group with no default domain. The mock re-adds its device 0 while no
+ * default domain can be allocated: v6.1's iommu_probe_device() does not
+ * check that allocation, so the group lives on without one (fake hardware
+ * making a real core path reachable).
+ */
+TEST(no_default_domain)
+{
+	const char *knob = "/sys/module/iommu_mock/parameters/knob";
+	const char *replug = "/sys/module/iommu_mock/parameters/replug";
+	const char *type_path = "/sys/bus/platform/devices/" ICONF_MOCK_PREFIX "0/iommu_group/type";
+	char type[16];
+	int want, got;
+
+	if (access(replug, W_OK) || access(knob, W_OK))
+		SKIP(return, "needs the mock IOMMU (fake hardware) to re-add a device");
+	want = profile_answer(_metadata, "no_default_domain");
+	ASSERT_EQ(0, sysfs_write(knob, "alloc_fail"));
+	got = sysfs_write(replug, "0");
+	ASSERT_EQ(0, sysfs_write(knob, "none"));
+	ASSERT_EQ(0, got) TH_LOG("re-adding the mock device: %s", errno_name(got));
+	ASSERT_LT(0, sysfs_read_str(type_path, type, sizeof(type)));
+	TH_LOG("the re-added device's group reads type %s", type);
+	EXPECT_STREQ("unknown", type);
+	got = sysfs_write(type_path, "DMA");
+	TH_LOG("writing DMA to it: %s", errno_name(got));
+	/* Put a default domain back for whatever runs next. */
+	EXPECT_EQ(0, sysfs_write(replug, "0"));
+	ASSERT_EQ(want, got);
+}
+
 /* A new default domain that cannot be allocated: the old one must stay. */
 TEST(allocation_failure)
 {
