@@ -170,6 +170,8 @@ long iconf_domain_alloc(struct iconf_file *f, void *arg)
 		a->api_ret = PTR_ERR(dom);
 		return 0;
 	}
+	spin_lock_init(&f->doms[i].faults.lock);
+	f->doms[i].faults.count = 0;
 	f->doms[i].domain = dom;
 	a->dom_id = i + 1;
 	return 0;
@@ -362,6 +364,48 @@ long iconf_amd_v2(struct iconf_file *f, void *arg)
 	if (!iconf_behind_amd(d->dev) || iconf_dom_in_use(f, a->dom_id))
 		return -ENODEV;
 	a->api_ret = iconf_amd_enable_v2(m->domain);
+	return 0;
+}
+
+static int iconf_fault_handler(struct iommu_domain *domain, struct device *dev,
+			       unsigned long iova, int flags, void *token)
+{
+	struct iconf_fault_log *log = token;
+	unsigned long irqf;
+
+	spin_lock_irqsave(&log->lock, irqf);
+	if (!log->count++) {
+		log->iova = iova;
+		log->flags = flags;
+		strscpy(log->dev, dev ? dev_name(dev) : "", sizeof(log->dev));
+	}
+	spin_unlock_irqrestore(&log->lock, irqf);
+	return -EAGAIN;	/* not handled: the driver reports it as it would */
+}
+
+long iconf_faults(struct iconf_file *f, void *arg)
+{
+	struct iconf_faults *a = arg;
+	struct iconf_dom *m = iconf_dom_lookup(f, a->dom_id);
+	struct iconf_fault_log *log;
+	unsigned long irqf;
+
+	if (!m)
+		return -ENOENT;
+	if (a->watch > 1 || a->count || a->iova || a->flags || a->reserved || a->dev[0])
+		return -EINVAL;
+	log = &m->faults;
+	if (a->watch) {
+		spin_lock_init(&log->lock);
+		log->count = 0;
+		iommu_set_fault_handler(m->domain, iconf_fault_handler, log);
+	}
+	spin_lock_irqsave(&log->lock, irqf);
+	a->count = log->count;
+	a->iova = log->iova;
+	a->flags = log->flags;
+	memcpy(a->dev, log->dev, sizeof(a->dev));
+	spin_unlock_irqrestore(&log->lock, irqf);
 	return 0;
 }
 

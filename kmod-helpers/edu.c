@@ -202,6 +202,7 @@ static int dma_domain(struct iconf_engine *e, struct iommu_domain *dom,
 		if (!all_bytes(pg[3], 0xc3))
 			a->result |= ICONF_EDU_LEAKED;
 		a->result |= ICONF_EDU_UNMAPPED_RUN;
+		a->unmapped_iova = iova_none;
 		ret = e->xfer(e, iova_none, true);
 	}
 	if (ret)
@@ -230,7 +231,8 @@ long iconf_edu_dma(struct iconf_file *f, void *arg)
 		if (!m)
 			return -ENOENT;
 	}
-	if (a->result || a->dma_addr || a->phys_addr || a->map_ret || a->reserved)
+	if (a->result || a->dma_addr || a->phys_addr || a->map_ret || a->reserved ||
+	    a->unmapped_iova)
 		return -EINVAL;
 	if (d->pdev && iconf_is_edu(d->pdev)) {
 		e.edu = pci_get_drvdata(d->pdev);

@@ -18,9 +18,18 @@ struct iconf_mapping {
 	unsigned int order;
 };
 
+struct iconf_fault_log {
+	spinlock_t lock;	/* the handler may run in interrupt context */
+	u32 count;
+	u64 iova;
+	u32 flags;
+	char dev[32];
+};
+
 struct iconf_dom {
 	struct iommu_domain *domain;	/* NULL: slot free */
 	struct iconf_mapping maps[ICONF_MAX_MAPS];
+	struct iconf_fault_log faults;
 };
 
 struct iconf_dev {
@@ -51,6 +60,7 @@ long iconf_attach(struct iconf_file *f, void *arg);
 long iconf_detach(struct iconf_file *f, void *arg);
 long iconf_own(struct iconf_file *f, void *arg);
 long iconf_amd_v2(struct iconf_file *f, void *arg);
+long iconf_faults(struct iconf_file *f, void *arg);
 long iconf_edu_dma(struct iconf_file *f, void *arg);
 void iconf_release_all(struct iconf_file *f);
 void iconf_attach_init(void);

@@ -67,6 +67,7 @@ static const struct iconf_op iconf_ops[] = {
 	OP(ICONF_OWN, iconf_own, api_ret, iconf_own),
 	OP(ICONF_EDU_DMA, iconf_edu_dma, reserved, iconf_edu_dma),
 	OP(ICONF_AMD_V2, iconf_amd_v2, api_ret, iconf_amd_v2),
+	OP(ICONF_FAULTS, iconf_faults, dev, iconf_faults),
 };
 
 /* Every argument struct fits here; all are a few dozen bytes. */
@@ -90,6 +91,7 @@ static long iconf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ksize = iconf_ops[i].size;
 	BUILD_BUG_ON(sizeof(struct iconf_edu_dma) > sizeof(buf));
 	BUILD_BUG_ON(sizeof(struct iconf_dev_get) > sizeof(buf));
+	BUILD_BUG_ON(sizeof(struct iconf_faults) > sizeof(buf));
 	ret = iconf_copy_in(buf, ksize, iconf_ops[i].min, uarg);
 	if (ret)
 		return ret;

@@ -23,6 +23,7 @@
  *   1.1  devices, domains, attach/detach, DMA ownership, edu DMA checks.
  *   1.2  ICONF_DEV_DOMAIN reports a domain @cookie.
  *   1.3  ICONF_AMD_V2.
+ *   1.4  ICONF_FAULTS; ICONF_EDU_DMA reports @unmapped_iova.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -32,7 +33,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		3
+#define ICONF_ABI_MINOR		4
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -204,6 +205,7 @@ struct iconf_edu_dma {
 	__u64 phys_addr;	/* out: the physical address behind it */
 	__s32 map_ret;		/* out: iommu_map()/dma_map_single() outcome */
 	__u32 reserved;
+	__u64 unmapped_iova;	/* out (1.4): the IOVA of the unmapped write */
 };
 #define ICONF_EDU_ARRIVED	(1U << 0)  /* the pattern made the round trip */
 #define ICONF_EDU_TIMEOUT	(1U << 1)  /* a transfer did not complete in 2 s */
@@ -225,6 +227,24 @@ struct iconf_amd_v2 {
 	__s32 api_ret;
 };
 
+/*
+ * ICONF_FAULTS - watch a domain's faults: iommu_set_fault_handler() with a
+ * handler that records them (and declines them, non-zero, so the driver
+ * still logs them as it would). @watch 1 installs and clears the record,
+ * 0 only reads it. Out: how many faults, and the first one's IOVA and
+ * IOMMU_FAULT_* flags (read 0x0, write 0x1) and device.
+ */
+struct iconf_faults {
+	__u32 size;
+	__u32 dom_id;
+	__u32 watch;
+	__u32 count;
+	__u64 iova;
+	__u32 flags;
+	__u32 reserved;
+	char dev[32];
+};
+
 #define ICONF_DEV_GET		_IO(ICONF_IOC_TYPE, 0x01)
 #define ICONF_DEV_DOMAIN	_IO(ICONF_IOC_TYPE, 0x02)
 #define ICONF_DOMAIN_ALLOC	_IO(ICONF_IOC_TYPE, 0x03)
@@ -237,5 +257,6 @@ struct iconf_amd_v2 {
 #define ICONF_OWN		_IO(ICONF_IOC_TYPE, 0x0a)
 #define ICONF_EDU_DMA		_IO(ICONF_IOC_TYPE, 0x0b)
 #define ICONF_AMD_V2		_IO(ICONF_IOC_TYPE, 0x0c)
+#define ICONF_FAULTS		_IO(ICONF_IOC_TYPE, 0x0d)
 
 #endif /* _UAPI_IOMMU_CONFORMANCE_H */
