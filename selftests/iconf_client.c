@@ -238,3 +238,61 @@ const char *where_name(unsigned int where)
 	}
 	return "?";
 }
+
+int multi_device_group(char names[][32], unsigned int max, unsigned int *n)
+{
+	DIR *d = opendir("/sys/kernel/iommu_groups");
+	struct dirent *de;
+	int found = -1;
+
+	while (d && found < 0 && (de = readdir(d))) {
+		char path[PATH_MAX], drv[PATH_MAX + 300];
+		struct dirent *ce;
+		bool bound = false;
+		DIR *c;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", de->d_name);
+		c = opendir(path);
+		*n = 0;
+		while (c && (ce = readdir(c))) {
+			if (ce->d_name[0] == '.')
+				continue;
+			snprintf(drv, sizeof(drv), "%s/%s/driver", path, ce->d_name);
+			bound |= access(drv, F_OK) == 0;
+			if (names && *n < max)
+				snprintf(names[*n], 32, "%.31s", ce->d_name);
+			(*n)++;
+		}
+		if (c)
+			closedir(c);
+		if (*n > 1 && !bound)
+			found = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int dma_via_current_domain(const char *name, struct iconf_edu_dma *e,
+			   char *why, size_t whylen)
+{
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	int fd = iconf_open(why, whylen), ret;
+
+	if (fd < 0)
+		return -ENODEV;
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	ret = iconf_call(fd, ICONF_DEV_GET, &g);
+	if (!ret) {
+		memset(e, 0, sizeof(*e));
+		e->size = sizeof(*e);
+		e->dev_id = g.dev_id;
+		ret = iconf_call(fd, ICONF_EDU_DMA, e);
+	}
+	close(fd);
+	if (ret)
+		snprintf(why, whylen, "DMA check on %s: %s", name, strerror(-ret));
+	return ret;
+}

@@ -53,4 +53,18 @@ void kmsg_collect(struct kmsg_window *w);
 
 const char *where_name(unsigned int where);
 
+/*
+ * The first IOMMU group of several devices, none bound to a driver: its
+ * number, with up to @max device names in @names (may be NULL) and their
+ * count in @n; -1 if the machine has none.
+ */
+int multi_device_group(char names[][32], unsigned int max, unsigned int *n);
+
+/*
+ * Device DMA through the domain @name is on now (edu's DMA API, the mock's
+ * current domain), with a fresh handle on the module. 0 or -errno.
+ */
+int dma_via_current_domain(const char *name, struct iconf_edu_dma *e,
+			   char *why, size_t whylen);
+
 #endif

@@ -547,47 +547,6 @@ FIXTURE(multi) {
 	char unavailable[200];
 };
 
-/* The first group with more than one device, none bound to a driver. */
-static int multi_group(char names[][32], unsigned int *n, char *why, size_t len)
-{
-	DIR *d = opendir("/sys/kernel/iommu_groups");
-	struct dirent *de;
-	int found = -1;
-
-	if (!d) {
-		snprintf(why, len, "no IOMMU groups");
-		return -1;
-	}
-	snprintf(why, len, "no group with several devices and no drivers on this machine");
-	while (found < 0 && (de = readdir(d))) {
-		char path[PATH_MAX], drv[PATH_MAX + 300];
-		struct dirent *ce;
-		bool bound = false;
-		DIR *c;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", de->d_name);
-		c = opendir(path);
-		if (!c)
-			continue;
-		*n = 0;
-		while ((ce = readdir(c))) {
-			if (ce->d_name[0] == '.')
-				continue;
-			snprintf(drv, sizeof(drv), "%s/%s/driver", path, ce->d_name);
-			bound |= access(drv, F_OK) == 0;
-			if (*n < ICONF_MAX_DEVS)
-				snprintf(names[(*n)++], 32, "%.31s", ce->d_name);
-		}
-		closedir(c);
-		if (*n > 1 && !bound)
-			found = atoi(de->d_name);
-	}
-	closedir(d);
-	return found;
-}
-
 FIXTURE_SETUP(multi)
 {
 	char names[ICONF_MAX_DEVS][32];
@@ -595,11 +554,13 @@ FIXTURE_SETUP(multi)
 	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
 	if (self->fd < 0)
 		return;
-	self->group = multi_group(names, &self->ndev, self->unavailable,
-				  sizeof(self->unavailable));
-	if (self->group < 0)
+	self->group = multi_device_group(names, ICONF_MAX_DEVS, &self->ndev);
+	if (self->group < 0) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no group with several devices and no drivers on this machine");
 		return;
-	self->unavailable[0] = '\0';
+	}
+	self->ndev = self->ndev < ICONF_MAX_DEVS ? self->ndev : ICONF_MAX_DEVS;
 	for (unsigned int i = 0; i < self->ndev; i++) {
 		struct iconf_dev_get g = { .size = sizeof(g) };
 

@@ -510,11 +510,9 @@ TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
 {
 	/* Success, or refused because a driver was bound at that moment. */
 	static const int allowed[] = { EBUSY, EPERM, 0 };
-	struct iconf_dev_get g = { .size = sizeof(g) };
-	struct iconf_edu_dma e = { .size = sizeof(e) };
+	struct iconf_edu_dma e;
 	struct race r = { .bdf = self->edu, .group = self->edu_group };
 	char type[16], drv[PATH_MAX], why[200];
-	int fd;
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
@@ -531,13 +529,7 @@ TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
 	snprintf(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", self->edu);
 	if (access(drv, F_OK))
 		ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
-	fd = iconf_open(why, sizeof(why));
-	ASSERT_LE(0, fd) TH_LOG("%s", why);
-	snprintf(g.name, sizeof(g.name), "%s", self->edu);
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
-	e.dev_id = g.dev_id;
-	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
-	close(fd);
+	ASSERT_EQ(0, dma_via_current_domain(self->edu, &e, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("edu DMA broken after the race");
 	/* The boot type back. */
 	ASSERT_EQ(0, pci_unbind(self->edu));
@@ -575,10 +567,8 @@ TEST_F_TIMEOUT(rows, mock_replug_vs_writers, 120)
 	struct race r = {
 		.type_path = "/sys/bus/platform/devices/" ICONF_MOCK_PREFIX "0/iommu_group/type",
 	};
-	struct iconf_dev_get g = { .size = sizeof(g) };
-	struct iconf_edu_dma e = { .size = sizeof(e) };
+	struct iconf_edu_dma e;
 	char type[16], why[200];
-	int fd;
 
 	if (access("/sys/module/iommu_mock/parameters/replug", W_OK))
 		SKIP(return, "needs the mock IOMMU (fake hardware) to hot-plug a device");
@@ -589,56 +579,18 @@ TEST_F_TIMEOUT(rows, mock_replug_vs_writers, 120)
 	ASSERT_LT(0, sysfs_read_str(r.type_path, type, sizeof(type)));
 	TH_LOG("end state: type %s", type);
 	ASSERT_TRUE(group_type_documented(type));
-	fd = iconf_open(why, sizeof(why));
-	ASSERT_LE(0, fd) TH_LOG("%s", why);
-	snprintf(g.name, sizeof(g.name), ICONF_MOCK_PREFIX "0");
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
-	e.dev_id = g.dev_id;
-	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
-	close(fd);
+	ASSERT_EQ(0, dma_via_current_domain(ICONF_MOCK_PREFIX "0", &e, why, sizeof(why)))
+		TH_LOG("%s", why);
 	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("the re-added device's DMA is broken");
 }
 
 /* ---- rows on groups the machine may not have ---- */
 
-/* A group of several devices, none bound; -1 if there is none. */
-static int multi_group(void)
-{
-	DIR *d = opendir("/sys/kernel/iommu_groups");
-	struct dirent *de;
-	int found = -1;
-
-	while (d && found < 0 && (de = readdir(d))) {
-		char path[PATH_MAX], drv[PATH_MAX + 300];
-		struct dirent *ce;
-		int n = 0, bound = 0;
-		DIR *c;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", de->d_name);
-		c = opendir(path);
-		while (c && (ce = readdir(c))) {
-			if (ce->d_name[0] == '.')
-				continue;
-			n++;
-			snprintf(drv, sizeof(drv), "%s/%s/driver", path, ce->d_name);
-			bound += !access(drv, F_OK);
-		}
-		if (c)
-			closedir(c);
-		if (n > 1 && !bound)
-			found = atoi(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 TEST(multi_device)
 {
 	char before[16], after[16];
-	int group = multi_group(), want, got;
+	unsigned int n;
+	int group = multi_device_group(NULL, 0, &n), want, got;
 
 	if (group < 0)
 		SKIP(return, "no unbound multi-device group on this machine");
@@ -715,10 +667,9 @@ TEST(allocation_failure)
 {
 	const char *knob = "/sys/module/iommu_mock/parameters/knob";
 	const char *dev = ICONF_MOCK_PREFIX "0";
-	struct iconf_dev_get g = { .size = sizeof(g) };
-	struct iconf_edu_dma e = { .size = sizeof(e) };
+	struct iconf_edu_dma e;
 	char before[16], after[16], why[200];
-	int group = group_of(dev), got, fd;
+	int group = group_of(dev), got;
 
 	if (group < 0 || access(knob, W_OK))
 		SKIP(return, "needs the mock IOMMU (fake hardware) to fail allocations");
@@ -731,13 +682,7 @@ TEST(allocation_failure)
 	ASSERT_NE(0, got) TH_LOG("the write claimed success with no domain to switch to");
 	ASSERT_STREQ(before, after);
 	/* And the device still works through its old domain. */
-	fd = iconf_open(why, sizeof(why));
-	ASSERT_LE(0, fd) TH_LOG("%s", why);
-	snprintf(g.name, sizeof(g.name), "%s", dev);
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
-	e.dev_id = g.dev_id;
-	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
-	close(fd);
+	ASSERT_EQ(0, dma_via_current_domain(dev, &e, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("DMA broken after the failed switch");
 }
 
@@ -1077,16 +1022,10 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 		ASSERT_EQ(NULL, err) TH_LOG("%s: %s after the switch failed: data lost", disk, err);
 		TH_LOG("%s: %d bytes written before the switch read back intact", disk, DATA_LEN);
 	} else {
-		struct iconf_dev_get g = { .size = sizeof(g) };
-		struct iconf_edu_dma e = { .size = sizeof(e) };
-		int fd = iconf_open(why, sizeof(why));
+		struct iconf_edu_dma e;
 
-		ASSERT_LE(0, fd) TH_LOG("%s", why);
-		snprintf(g.name, sizeof(g.name), "%s", self->bdf);
-		ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
-		e.dev_id = g.dev_id;
-		ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
-		close(fd);
+		ASSERT_EQ(0, dma_via_current_domain(self->bdf, &e, why, sizeof(why)))
+			TH_LOG("%s", why);
 		TH_LOG("edu DMA-API round trip: bus 0x%llx, physical 0x%llx, %s",
 		       (unsigned long long)e.dma_addr, (unsigned long long)e.phys_addr,
 		       e.result & ICONF_EDU_ARRIVED ? "data intact" : "data NOT intact");
