@@ -201,6 +201,18 @@ static bool dma_translated(unsigned int r)
 						 ICONF_EDU_CANARY_HIT));
 }
 
+/* The core says the device is on @dom, and (@dma) its DMA goes through it. */
+static void expect_on(struct __test_metadata *_metadata, struct _test_data_attach *self,
+		      unsigned int dom, bool dma)
+{
+	unsigned int seen = dom;
+
+	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
+	ASSERT_EQ(dom, seen);
+	if (dma && self->dma)
+		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+}
+
 /* ---- C, D, G: what must simply work ---- */
 
 TEST_F(attach, fresh_attach_C)
@@ -217,9 +229,7 @@ TEST_F(attach, fresh_attach_C)
 		SKIP(return, "the attach ran out of resources (%s): allowed, proves nothing",
 		     errno_name(ret));
 	ASSERT_EQ(0, ret);
-	seen = dom;
-	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-	ASSERT_EQ(dom, seen);
+	expect_on(_metadata, self, dom, false);
 	detach(_metadata, self->fd, self->dev, dom);
 	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
 }
@@ -256,11 +266,7 @@ TEST_F(attach, same_domain_twice_G)
 	TH_LOG("second attach of the same domain: %s", errno_name(ret));
 	/* 0 (nothing to do) or EBUSY (already attached) both keep the contract. */
 	EXPECT_TRUE(ret == 0 || ret == -EBUSY);
-	seen = dom;
-	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-	ASSERT_EQ(dom, seen);
-	if (self->dma)
-		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+	expect_on(_metadata, self, dom, true);
 	detach(_metadata, self->fd, self->dev, dom);
 	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
 }
@@ -275,10 +281,7 @@ TEST_F(attach, detach_reattach_G)
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL))
 			TH_LOG("cycle %d", i);
-		seen = dom;
-		ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-		if (self->dma)
-			ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+		expect_on(_metadata, self, dom, true);
 		detach(_metadata, self->fd, self->dev, dom);
 		ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
 		if (self->dma)
@@ -300,10 +303,7 @@ TEST_F(attach, owned_attach_G)
 	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
 	dom = new_domain(_metadata, self->fd, self->dev);
 	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL));
-	seen = dom;
-	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-	if (self->dma)
-		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+	expect_on(_metadata, self, dom, true);
 	detach(_metadata, self->fd, self->dev, dom);
 	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
 	o.own = 0;
@@ -505,7 +505,7 @@ static void rule_G(struct __test_metadata *_metadata, struct _test_data_attach *
 {
 	struct provoked p = {};
 	const char *why = provoke(_metadata, self, how, &p);
-	unsigned int dom, seen;
+	unsigned int dom;
 
 	if (why)
 		SKIP(return, "%s", why);
@@ -514,11 +514,7 @@ static void rule_G(struct __test_metadata *_metadata, struct _test_data_attach *
 	dom = new_domain(_metadata, self->fd, self->dev);
 	ASSERT_EQ(0, attach(_metadata, self->fd, self->dev, dom, NULL))
 		TH_LOG("a fresh domain no longer attaches after a failed attach");
-	seen = dom;
-	ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->dev, &seen));
-	ASSERT_EQ(dom, seen);
-	if (self->dma)
-		ASSERT_TRUE(dma_translated(edu_dma(_metadata, self->fd, self->dev, dom)));
+	expect_on(_metadata, self, dom, true);
 }
 
 TEST_F(attach, width_einval_A) { rule_A(_metadata, self, provoke_width); }
