@@ -10,6 +10,12 @@
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
 #   GATE_BUILD_ONLY=1        stop once the kernel, modules, selftests and initramfs are ready
+#   STRESS=long              fault-race soak: an hour per race scenario (the
+#                            limits grow to match); IOMMU_RACE_THREADS=,
+#                            IOMMU_RACE_MS=, IOMMU_RACE_ITERATIONS= size them
+#                            by hand; RACE_RUNS= the seeded-race meta-test;
+#                            IOMMU_RACE_UNSAFE=1 adds the race that corrupts
+#                            v6.1's memory (its guests may hang)
 # Exit: 0 as expected, 1 failures or regressions, 2 the gate could not run.
 set -uo pipefail
 here=$(dirname "$(realpath "$0")")
@@ -17,6 +23,22 @@ root=$(dirname "$here")
 out=${GATE_OUT:-$root/build/gate}
 
 fail() { echo "gate: $*" >&2; echo "verdict: GATE ERROR (exit 2)" >&2; exit 2; }
+
+case ${STRESS:-} in
+''|short) ;;
+long)	# Two stress scenarios an hour each per topology, and the rest.
+	: "${TEST_TIMEOUT:=$((3 * 3600))}" "${GATE_TIMEOUT:=$((4 * 3600))}" ;;
+*)	fail "STRESS=$STRESS: want long (an hour per race scenario) or short (the default)" ;;
+esac
+# What the tests inside read from their environment, passed on as given.
+genv=
+for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RACE_UNSAFE \
+	 RACE_RUNS RACE_RUN_MS; do
+	val=${!v:-}
+	[ -z "$val" ] && continue
+	[[ $val =~ ^[A-Za-z0-9_.-]+$ ]] || fail "$v=$val: letters, digits, '.', '_' and '-' only"
+	genv+=${genv:+,}$v=$val
+done
 
 "$here/deps.sh" gate build || fail "cannot install what the gate needs"
 mkdir -p "$out" || fail "cannot create $out"
@@ -43,7 +65,7 @@ initrd=$out/initramfs-$KVER.cpio.gz
 python3 "$here/vmrun.py" --cfg "$here/topologies.cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
 	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
-	--cores "$(nproc)" ${TOPOLOGIES:-} || fail "could not run the VMs"
+	--cores "$(nproc)" --guest-env "$genv" ${TOPOLOGIES:-} || fail "could not run the VMs"
 
 strict=
 [ "${STRICT:-0}" = 0 ] || strict=--strict

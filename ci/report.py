@@ -136,6 +136,7 @@ def judge_topology(t, out, srcdir):
                           "console", "fail",
                           f"kernel {s.kind} during {s.during} (console line {s.line})",
                           s.excerpt))
+        res[-1]["during"] = s.during
     if not splats and doc.version is not None:
         res.append(result(f"{t.name}/console/clean", t.name, "console", "pass"))
     return res, gate_error, vm, notes
@@ -193,9 +194,36 @@ def sysfs_matrix(names, summary):
     return {"rows": rows, "transitions": grid}
 
 
+def fault_matrix(names, summary):
+    """Topology x fault check (SPEC 3): the real DMA fault's fate, each
+    race scenario's verdict, and the race meta-test's own words."""
+    rows = {}
+    for n in names:
+        for r in summary["topologies"][n]["tests"]:
+            case = r["name"].split("/")[-1]
+            if r["group"] == "iommu_fault":
+                reason = r["reason"]
+                if r["result"] in ("pass", "xpass"):
+                    cell = "delivered"
+                elif r["result"] == "skip" and reason.startswith("not delivered"):
+                    cell = "not delivered"
+                elif r["result"] == "skip" and "mangled" in reason:
+                    cell = "mangled"
+                else:
+                    cell = r["result"]
+                rows.setdefault("real DMA fault", {})[n] = cell
+            elif r["group"] == "iommu_fault_race" and case.startswith("race."):
+                rows.setdefault(case[len("race."):], {})[n] = r["result"]
+    meta = next((d for n in names for ds in summary["topologies"][n]["program_notes"].values()
+                 for d in ds if d.startswith("race meta:")), None)
+    return {"rows": rows, "meta": meta}
+
+
 def apply_profile(results, profile, strict):
     for r in results:
         reason = profile.xfail_reason(r["name"]) if profile else None
+        if reason is None and profile and r["group"] == "console" and "during" in r:
+            reason = profile.splat_reason(r["during"], r["diagnostics"])
         if reason is None:
             continue
         if r["result"] in ("fail", "notrun"):
@@ -298,6 +326,18 @@ def print_report(summary, names, groups):
                 st["rows"][t].get(r, "-").ljust(9) for t in st["rows"]))
         for t, g in st["transitions"].items():
             print(f"  {t}: transitions " + ", ".join(f"{v} {k}" for k, v in sorted(g.items())))
+    fm = summary.get("faults", {})
+    if fm.get("rows"):
+        topos = [n for n in names if any(n in c for c in fm["rows"].values())]
+        print("\nfault reporting (SPEC 3), check x topology:")
+        w = max(len(r) for r in fm["rows"])
+        cw = max([len(c) for row in fm["rows"].values() for c in row.values()] + [9])
+        print("  " + "check".ljust(w) + "  " + "  ".join(t.ljust(cw) for t in topos).rstrip())
+        for r, cells in fm["rows"].items():
+            print("  " + r.ljust(w) + "  " + "  ".join(
+                cells.get(t, "-").ljust(cw) for t in topos).rstrip())
+        if fm.get("meta"):
+            print(f"  mock seeded race: {fm['meta'][len('race meta: '):]}")
     bad = [r for n in names for r in summary["topologies"][n]["tests"]
            if r["result"] in FAILING]
     xf = [r for n in names for r in summary["topologies"][n]["tests"] if r["result"] == "xfail"]
@@ -397,6 +437,7 @@ def main():
         summary["exit_code"], summary["verdict"] = 0, "PASS"
     summary["conformance"] = conformance(names, topos, summary)
     summary["sysfs_type"] = sysfs_matrix(names, summary)
+    summary["faults"] = fault_matrix(names, summary)
     # The meta-test's verdict on the checks themselves, as it stated it.
     summary["mutation_score"] = next(
         (d for n in names for ds in summary["topologies"][n]["program_notes"].values()

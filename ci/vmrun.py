@@ -42,7 +42,7 @@ def command(t, a, kenv, scratch, stem, bare):
         "topo": t.name, "repo": a.repo, "bin": a.bin, "kmod": a.kmod,
         "modroot": kenv["MODROOT"], "programs": ",".join(t.programs),
         "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
-        "limit": str(a.test_limit),
+        "limit": str(a.test_limit), "env": a.guest_env or "-",
     }
     # Host paths under the guest's own tmpfs mounts, to be bound back.
     keep = sorted({os.path.realpath(p) for p in
@@ -124,6 +124,8 @@ def main():
     p.add_argument("--cores", type=int, default=os.cpu_count(),
                    help="host cores to fill; each VM takes as many as it has vCPUs")
     p.add_argument("--bare", action="store_true", help="boot and power off only")
+    p.add_argument("--guest-env", default="",
+                   help="NAME=VALUE,... exported to the tests in the guest")
     p.add_argument("topologies", nargs="*")
     a = p.parse_args()
     try:

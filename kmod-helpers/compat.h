@@ -5,6 +5,7 @@
  * the version (checkpatch's LINUX_VERSION_CODE advice is for merged code).
  *   v6.3   iommu_map() takes a gfp_t
  *   v6.7   amd_iommu_domain_enable_v2() gone with the iommu_v2 module
+ *   v6.9   the device-level fault API gone (iopf queue, domain->iopf_handler)
  *   v6.11  iommu_paging_domain_alloc(dev) added (returns ERR_PTR)
  *   v6.13  iommu_domain_alloc(bus) removed
  */
@@ -65,5 +66,12 @@ static inline int iconf_amd_enable_v2(struct iommu_domain *dom)
 	return -EOPNOTSUPP;
 }
 #endif
+
+/*
+ * iommu_{register,unregister}_device_fault_handler(), an int
+ * iommu_report_device_fault() and iommu_page_response(dev, msg): the
+ * device-level fault API of SPEC §3.
+ */
+#define ICONF_HAVE_DEV_FAULT_API (LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0))
 
 #endif

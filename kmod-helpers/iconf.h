@@ -62,6 +62,7 @@ long iconf_own(struct iconf_file *f, void *arg);
 long iconf_amd_v2(struct iconf_file *f, void *arg);
 long iconf_faults(struct iconf_file *f, void *arg);
 long iconf_edu_dma(struct iconf_file *f, void *arg);
+long iconf_race(struct iconf_file *f, void *arg);
 void iconf_release_all(struct iconf_file *f);
 void iconf_attach_init(void);
 

@@ -28,11 +28,16 @@
  *                       the third fails with -ENOSPC (ours)
  *   alloc_fail          no new default domain can be allocated (for the
  *                       sysfs type checks: the old domain must stay)
+ *   stale_handler       the fault path looks the device's fault handler up
+ *                       under the lock and calls it after dropping it: the
+ *                       stale "has a handler" check reviewers warned of,
+ *                       which lets a handler run after unregister returned
  * width= is the IOVA width the hardware translates: a test domain with a
  * mapping at or above 2^width is incompatible.
  * replug=N hot-removes device N and adds it again (a new device, a new
  * group): the hot-plug the sysfs type races need.
  */
+#include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -264,12 +269,53 @@ static int mock_def_domain_type(struct device *dev)
 	}
 }
 
+#if ICONF_HAVE_DEV_FAULT_API
+/* The "hardware" takes every page response; the core has matched it. */
+static int mock_page_response(struct device *dev, struct iommu_fault_event *evt,
+			      struct iommu_page_response *msg)
+{
+	return 0;
+}
+
+/*
+ * The mock's fault interrupt thread: it reports through the core, which
+ * calls the handler under dev->iommu->lock. With stale_handler it keeps
+ * only the lookup under the lock, as a driver caching the handler would;
+ * the delay stands for the thread being preempted there.
+ */
+int iconf_mock_report(struct device *dev, struct iommu_fault_event *evt)
+{
+	struct dev_iommu *param = dev->iommu;
+	iommu_dev_fault_handler_t handler;
+	void *data;
+
+	if (!mock_dev_of(dev))
+		return -ENODEV;
+	if (!knob_is("stale_handler") || evt->fault.type != IOMMU_FAULT_DMA_UNRECOV)
+		return iommu_report_device_fault(dev, evt);
+	mutex_lock(&param->lock);
+	if (!param->fault_param) {
+		mutex_unlock(&param->lock);
+		return -EINVAL;
+	}
+	handler = param->fault_param->handler;
+	data = param->fault_param->data;
+	mutex_unlock(&param->lock);
+	udelay(20);
+	return handler(&evt->fault, data);
+}
+EXPORT_SYMBOL_GPL(iconf_mock_report);
+#endif
+
 static const struct iommu_ops mock_ops = {
 	.domain_alloc = mock_domain_alloc,
 	.probe_device = mock_probe_device,
 	.release_device = mock_release_device,
 	.device_group = mock_device_group,
 	.def_domain_type = mock_def_domain_type,
+#if ICONF_HAVE_DEV_FAULT_API
+	.page_response = mock_page_response,
+#endif
 	.pgsize_bitmap = PAGE_SIZE,
 	.owner = THIS_MODULE,
 	.default_domain_ops = &mock_domain_ops,

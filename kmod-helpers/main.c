@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "iconf.h"
 
 /*
@@ -40,6 +41,8 @@ static long iconf_version(struct iconf_file *f, void *arg)
 	v->abi_major = ICONF_ABI_MAJOR;
 	v->abi_minor = ICONF_ABI_MINOR;
 	v->features = ICONF_FEAT_ATTACH | ICONF_FEAT_EDU;
+	if (ICONF_HAVE_DEV_FAULT_API)
+		v->features |= ICONF_FEAT_DEV_FAULT;
 	return 0;
 }
 
@@ -68,10 +71,11 @@ static const struct iconf_op iconf_ops[] = {
 	OP(ICONF_EDU_DMA, iconf_edu_dma, reserved, iconf_edu_dma),
 	OP(ICONF_AMD_V2, iconf_amd_v2, api_ret, iconf_amd_v2),
 	OP(ICONF_FAULTS, iconf_faults, dev, iconf_faults),
+	OP(ICONF_RACE, iconf_race, detail, iconf_race),
 };
 
-/* Every argument struct fits here; all are a few dozen bytes. */
-#define ICONF_ARG_MAX 128
+/* Every argument struct fits here; iconf_race, the largest, is ~300 bytes. */
+#define ICONF_ARG_MAX 320
 
 static long iconf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -92,6 +96,7 @@ static long iconf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	BUILD_BUG_ON(sizeof(struct iconf_edu_dma) > sizeof(buf));
 	BUILD_BUG_ON(sizeof(struct iconf_dev_get) > sizeof(buf));
 	BUILD_BUG_ON(sizeof(struct iconf_faults) > sizeof(buf));
+	BUILD_BUG_ON(sizeof(struct iconf_race) > sizeof(buf));
 	ret = iconf_copy_in(buf, ksize, iconf_ops[i].min, uarg);
 	if (ret)
 		return ret;

@@ -8,9 +8,16 @@
 
 #include <linux/iommu.h>
 
+#include "compat.h"
+
 /* Move @len bytes between the device's buffer and bus address @addr. */
 int iconf_mock_xfer(struct device *dev, u64 addr, bool to_ram, size_t len);
 /* The domain the mock hardware really translates the device's DMA with. */
 struct iommu_domain *iconf_mock_hw_domain(struct device *dev);
+
+#if ICONF_HAVE_DEV_FAULT_API
+/* The mock driver's fault path: iommu_report_device_fault(), or a seeded bug. */
+int iconf_mock_report(struct device *dev, struct iommu_fault_event *evt);
+#endif
 
 #endif

@@ -20,6 +20,13 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The guest is disposable: the attach tests may unbind its devices.
 export IOMMU_ATTACH_UNBIND=1
 
+# The host's STRESS=, IOMMU_RACE_*= and the like, as the gate passed them.
+for kv in $(arg env | tr ',' ' '); do
+	case $kv in
+	[A-Z]*=*) export "$kv" ;;
+	esac
+done
+
 mark() { echo "icg: $*" > /dev/kmsg; }
 
 # A hung task must be reported while the VM's time limit still runs.
@@ -52,6 +59,7 @@ for prog in "$@"; do
 	esac
 	exe=$bin/$prog
 	[ -x "$exe" ] || exe=$(arg repo)/selftests/$prog	# TEST_PROGS scripts
+	case $prog in */*) exe=$(arg repo)/$prog ;; esac	# bench/ scripts
 	echo "# Subtest: $prog" >&3
 	start=$EPOCHREALTIME
 	last=$start

@@ -12,7 +12,7 @@ KINDS = [
     ("ubsan", re.compile(r"UBSAN:")),
     ("hung_task", re.compile(r"INFO: task \S+ blocked for more than")),
     ("panic", re.compile(r"^Kernel panic - not syncing")),
-    ("oops", re.compile(r"\bOops\b|general protection fault|BUG: unable to handle")),
+    ("oops", re.compile(r"\bOops\b|general protection fault|BUG: unable to handle|BUG: kernel NULL pointer dereference")),
     ("bug", re.compile(r"kernel BUG at|\bBUG: ")),
     ("warning", re.compile(r"WARNING: CPU: \d+ PID: \d+")),
 ]

@@ -4,9 +4,15 @@
     name     debian-6.1
     kernel   ^6\\.1\\.            (regex on the kernel release; first match wins)
     xfail    GLOB  REASON...     (GLOB on topology/program/test names)
+    splat    GLOB  FUNCTION  REASON...
+                                 (a known kernel bug: a console finding
+                                  while a program matching GLOB ran whose
+                                  call trace has FUNCTION)
 
 A result that fails where the profile says xfail is XFAIL with the reason;
-one that passes there is XPASS: the profile is stale and must be updated."""
+one that passes there is XPASS: the profile is stale and must be updated.
+A splat rule makes a matching console finding XFAIL; any other finding,
+or one from another program, stays a failure."""
 import fnmatch
 import glob
 import os
@@ -23,6 +29,7 @@ class Profile:
         self.name = os.path.basename(path).removesuffix(".conf")
         self.kernel = None
         self.rules = []  # (glob, reason)
+        self.splats = []  # (program glob, trace function, reason)
         with open(path) as f:
             for n, raw in enumerate(f, 1):
                 line = raw.strip()
@@ -42,6 +49,12 @@ class Profile:
                     if not pat or not reason.strip():
                         raise ProfileError(f"{path}:{n}: xfail needs a pattern and a reason")
                     self.rules.append((pat, reason.strip()))
+                elif word == "splat":
+                    parts = rest.split(None, 2)
+                    if len(parts) < 3 or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", parts[1]):
+                        raise ProfileError(f"{path}:{n}: splat needs a program pattern, "
+                                           "a function name and a reason")
+                    self.splats.append(tuple(parts))
                 else:
                     raise ProfileError(f"{path}:{n}: unknown line: {line}")
 
@@ -51,6 +64,18 @@ class Profile:
     def xfail_reason(self, name):
         for pat, reason in self.rules:
             if fnmatch.fnmatchcase(name, pat):
+                return reason
+        return None
+
+
+    def splat_reason(self, during, excerpt):
+        """The reason a console finding is a known bug, or None. A trace
+        frame reads "function+0x12c/0x1c0" (possibly after "? ")."""
+        for prog, func, reason in self.splats:
+            if not fnmatch.fnmatchcase(during, prog):
+                continue
+            frame = re.compile(r"(^|[\s<])" + re.escape(func) + r"\+0x[0-9a-f]+/0x[0-9a-f]+")
+            if any(frame.search(line) and "? " + func not in line for line in excerpt):
                 return reason
         return None
 

@@ -148,8 +148,27 @@ class Expectations(unittest.TestCase):
         self.assertIsNotNone(expect.select(d, "6.1.0-56-amd64"))
         self.assertIsNone(expect.select(d, "6.12.0-1-amd64"))
 
+    def test_known_splat_is_xfail_only_for_its_program_and_function(self):
+        """The recorded oops (an experiment run, its marker renamed to the
+        program that now provokes it) is 6.1's iommu_page_response() race."""
+        import console
+        with open(os.path.join(FIX, "console", "page-response-oops.log")) as f:
+            splats = console.scan(f.read())
+        self.assertEqual([s.kind for s in splats], ["oops"])
+        rule = "splat iommu_fault_race iommu_page_response known 6.1 race\n"
+        for prog, func, want in (("iommu_fault_race", "iommu_page_response", "xfail"),
+                                 ("iommu_attach", "iommu_page_response", "fail"),
+                                 ("iommu_fault_race", "race_fill", "fail"),
+                                 ("iommu_fault_race", "mutex_unlock", "fail")):
+            d = self.profile("kernel ^6\\.1\\.\n" + rule.replace("iommu_page_response", func))
+            r = report.result("intel/console/oops-1", "intel", "console", "fail", "", splats[0].excerpt)
+            r["during"] = prog
+            report.apply_profile([r], expect.select(d, "6.1.0"), strict=False)
+            self.assertEqual(r["result"], want, (prog, func))
+
     def test_bad_profile_lines_are_refused(self):
-        for bad in ("xfail onlyglob\n", "kernel (\n", "frobnicate x\n"):
+        for bad in ("xfail onlyglob\n", "kernel (\n", "frobnicate x\n",
+                    "splat prog\n", "splat prog not-a-function reason\n"):
             d = self.profile(bad)
             with self.assertRaises(expect.ProfileError):
                 expect.select(d, "6.1.0")
@@ -240,3 +259,35 @@ class TestList(unittest.TestCase):
             names = testlist.declared(f.read())
         self.assertIn("attach.edu.dma_follows_attach_D", names)
         self.assertIn("multi.attach_device_A", names)
+
+
+class FaultMatrix(unittest.TestCase):
+    def res(self, topo, group, case, result, reason=""):
+        return {"name": f"{topo}/{group}/{case}", "group": group, "result": result,
+                "reason": reason}
+
+    def test_cells_name_the_fate_of_the_real_fault(self):
+        summary = {"topologies": {
+            "intel": {"program_notes": {}, "tests": [
+                self.res("intel", "iommu_fault", "fault.unmapped_dma_reaches_handler", "skip",
+                         "not delivered by this driver: intel 6.1 ..."),
+                self.res("intel", "iommu_fault_race", "race.edu.dev_stress", "pass")]},
+            "amd": {"program_notes": {}, "tests": [
+                self.res("amd", "iommu_fault", "fault.unmapped_dma_reaches_handler", "pass"),
+                self.res("amd", "iommu_fault_race", "race.edu.dev_stress", "fail")]},
+            "none": {"program_notes": {"iommu_race_meta.sh": [
+                "race meta: seeded race caught in 20/20 runs, median time to detect 12 ms"]},
+                "tests": [self.res("none", "iommu_fault", "fault.unmapped_dma_reaches_handler",
+                                   "skip", "edu has no IOMMU group")]}}}
+        m = report.fault_matrix(["intel", "amd", "none"], summary)
+        self.assertEqual(m["rows"]["real DMA fault"],
+                         {"intel": "not delivered", "amd": "delivered", "none": "skip"})
+        self.assertEqual(m["rows"]["edu.dev_stress"], {"intel": "pass", "amd": "fail"})
+        self.assertTrue(m["meta"].startswith("race meta: seeded race caught in 20/20"))
+
+    def test_race_program_declares_what_it_prints(self):
+        import testlist
+        with open(os.path.join(ROOT, "selftests", "iommu_fault_race.c")) as f:
+            names = testlist.declared(f.read())
+        self.assertIn("race.mock.dev_stress", names)
+        self.assertIn("race.edu.dom_stress", names)

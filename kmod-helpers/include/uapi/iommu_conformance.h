@@ -24,6 +24,7 @@
  *   1.2  ICONF_DEV_DOMAIN reports a domain @cookie.
  *   1.3  ICONF_AMD_V2.
  *   1.4  ICONF_FAULTS; ICONF_EDU_DMA reports @unmapped_iova.
+ *   1.5  ICONF_RACE.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -33,7 +34,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		4
+#define ICONF_ABI_MINOR		5
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -58,6 +59,7 @@ struct iconf_version {
 
 #define ICONF_FEAT_ATTACH	(1ULL << 0)	/* ICONF_DEV_* .. ICONF_DETACH */
 #define ICONF_FEAT_EDU		(1ULL << 1)	/* ICONF_EDU_* */
+#define ICONF_FEAT_DEV_FAULT	(1ULL << 2)	/* the kernel has the device fault API */
 
 #define ICONF_MAX_DEVS		8
 #define ICONF_MAX_DOMAINS	8
@@ -245,6 +247,116 @@ struct iconf_faults {
 	char dev[32];
 };
 
+/*
+ * ICONF_RACE - run one fault-reporting scenario (SPEC §3) on a device and
+ * report what its invariants saw. The module plays the IOMMU driver: its
+ * threads report faults through the core (on a mock device, through the
+ * mock driver's own fault path, where a seeded bug can live) while other
+ * threads register, unregister, answer page requests or replace the
+ * domain's handler. A scenario is bounded by @duration_ms (and
+ * @iterations per thread); it then joins its threads and checks the end
+ * state. Every handler call checks the data it was given.
+ *
+ * Scenarios:
+ *   DEV_CONTRACT  one thread, step by step: the device API's return codes
+ *                 and reference counting (@steps, ICONF_RS_*).
+ *   DEV_STRESS    a registering thread (register, hold, unregister while
+ *                 answering its own pending page requests) against
+ *                 @threads reporting threads (unrecoverable faults and,
+ *                 where the driver can answer them, last-page page
+ *                 requests); a second registering thread races the first.
+ *   DOM_CONTRACT  report_iommu_fault() without, then with a handler, on
+ *                 the unmanaged domain @dom_id.
+ *   DOM_STRESS    @threads threads report on @dom_id while one replaces
+ *                 the handler (each new one with a new token).
+ *
+ * @result: out: 0 the scenario ran; -EOPNOTSUPP this kernel has no
+ * device-level fault API (gone in v6.9); -ETIMEDOUT its threads did not
+ * finish within @duration_ms + 10 s (a deadlock: they are left running).
+ * @violations: out: how often each invariant broke (ICONF_RV_*);
+ * @detail describes the first one, @first_violation_ns when it happened.
+ */
+enum iconf_race_scenario {
+	ICONF_RACE_DEV_CONTRACT = 1,
+	ICONF_RACE_DEV_STRESS,
+	ICONF_RACE_DOM_CONTRACT,
+	ICONF_RACE_DOM_STRESS,
+};
+
+#define ICONF_RACE_STOP_AT_VIOLATION	(1U << 0) /* end at the first one */
+#define ICONF_RACE_NO_PAGE_REQ		(1U << 1) /* unrecoverable faults only */
+/*
+ * DEV_STRESS: page requests answered by a thread of their own while the
+ * registering threads retry unregister, as a consumer answering from a
+ * workqueue would. v6.1's iommu_page_response() takes only the fault
+ * data's lock and reads dev->iommu->fault_param again to release it, so
+ * an unregister in between frees it under the responder.
+ */
+#define ICONF_RACE_FOREIGN_RESPONSE	(1U << 2)
+
+#define ICONF_RACE_CAP_PAGE_RESPONSE	(1U << 0) /* the driver has .page_response */
+#define ICONF_RACE_CAP_MOCK_PATH	(1U << 1) /* reports went through the mock driver */
+
+enum iconf_race_violation {
+	ICONF_RV_AFTER_UNREG,	  /* a handler ran with data whose unregister had returned */
+	ICONF_RV_RUNNING_AT_UNREG, /* unregister returned while its handler still ran */
+	ICONF_RV_DOUBLE_REG,	  /* two registrations succeeded at once */
+	ICONF_RV_RETCODE,	  /* an API returned a code outside SPEC §3 */
+	ICONF_RV_PENDING,	  /* unregister vs pending page requests disagreed */
+	ICONF_RV_REFCOUNT,	  /* the device's refcount did not come back */
+	ICONF_RV_STALE_HANDLER,	  /* a report began after a replacement, ran the old handler */
+	ICONF_RV_FAULT_ARGS,	  /* a handler got other fault data than was reported */
+	ICONF_RV_DEADLINE,	  /* threads still ran 10 s past the bound */
+	ICONF_RV_NR
+};
+
+/* DEV_CONTRACT and DOM_CONTRACT: what each step returned. */
+enum iconf_race_step {
+	ICONF_RS_REGISTER,	/* first registration */
+	ICONF_RS_REGISTER_AGAIN, /* second, while the first holds */
+	ICONF_RS_REF_HELD,	/* refcount delta while registered */
+	ICONF_RS_REPORT,	/* an unrecoverable fault, handler present */
+	ICONF_RS_REPORT_PRQ,	/* a last-page page request */
+	ICONF_RS_UNREG_PENDING,	/* unregister with that request pending */
+	ICONF_RS_RESPONSE,	/* iommu_page_response() to it */
+	ICONF_RS_UNREGISTER,	/* unregister, nothing pending */
+	ICONF_RS_REF_AFTER,	/* refcount delta after it */
+	ICONF_RS_REPORT_NONE,	/* a report with no handler */
+	ICONF_RS_UNREG_NONE,	/* unregister with no handler */
+	ICONF_RS_NR = 12
+};
+#define ICONF_RS_NOT_RUN	1	/* a step's value when it was not tried */
+
+struct iconf_race {
+	__u32 size;
+	__u32 dev_id;
+	__u32 dom_id;
+	__u32 scenario;
+	__u32 threads;		/* in: reporting threads, 1..ICONF_RACE_MAX_THREADS */
+	__u32 duration_ms;	/* in: the bound, 1..ICONF_RACE_MAX_MS */
+	__u64 iterations;	/* in: per thread, 0: until @duration_ms */
+	__u32 flags;		/* in: ICONF_RACE_* */
+	__s32 result;
+	__u32 caps;		/* out: ICONF_RACE_CAP_* */
+	__s32 response_ret;	/* out: the last iommu_page_response() value */
+	__u64 elapsed_ns;	/* out */
+	__u64 first_violation_ns; /* out: from the start; 0: none */
+	__u64 ops;		/* out: API calls made */
+	__u64 registered;	/* out: registrations (or replacements) that held */
+	__u64 busy;		/* out: -EBUSY registrations and unregisters */
+	__u64 reports;		/* out: reports made */
+	__u64 handled;		/* out: handler calls */
+	__u64 no_handler;	/* out: reports that found no handler */
+	__u64 page_requests;	/* out: last-page requests left pending */
+	__u64 responses;	/* out: iommu_page_response() calls */
+	__s64 ref_delta;	/* out: device refcount, end minus start */
+	__u32 violations[ICONF_RV_NR];
+	__s32 steps[ICONF_RS_NR];
+	char detail[96];
+};
+#define ICONF_RACE_MAX_THREADS	16
+#define ICONF_RACE_MAX_MS	(24U * 3600 * 1000)
+
 #define ICONF_DEV_GET		_IO(ICONF_IOC_TYPE, 0x01)
 #define ICONF_DEV_DOMAIN	_IO(ICONF_IOC_TYPE, 0x02)
 #define ICONF_DOMAIN_ALLOC	_IO(ICONF_IOC_TYPE, 0x03)
@@ -258,5 +370,6 @@ struct iconf_faults {
 #define ICONF_EDU_DMA		_IO(ICONF_IOC_TYPE, 0x0b)
 #define ICONF_AMD_V2		_IO(ICONF_IOC_TYPE, 0x0c)
 #define ICONF_FAULTS		_IO(ICONF_IOC_TYPE, 0x0d)
+#define ICONF_RACE		_IO(ICONF_IOC_TYPE, 0x0e)
 
 #endif /* _UAPI_IOMMU_CONFORMANCE_H */

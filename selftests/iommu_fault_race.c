@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_fault_race: the fault-reporting APIs under concurrency (SPEC §3).
+ * The conformance module plays the IOMMU driver that reports faults and
+ * the consumers that register, unregister, answer page requests and
+ * replace the domain's handler, all at once; it checks the API's promises
+ * on every handler call and every unregister, and counts each broken one
+ * by name. The contract tests take the same calls one at a time and check
+ * each return code against SPEC §3.
+ *
+ * On edu the reports go straight to the core (the module is the driver);
+ * on the mock IOMMU's device (fake hardware) they go through the mock
+ * driver's fault path, where iommu_race_meta.sh seeds a race to prove
+ * these tests catch one.
+ *
+ * Sizes: IOMMU_RACE_THREADS (2), IOMMU_RACE_MS (1500 a stress test),
+ * IOMMU_RACE_ITERATIONS (per thread, none), STRESS=long (an hour each).
+ * IOMMU_RACE_UNSAFE=1 adds the one that crashes v6.1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "iconf_client.h"
+#include "race_client.h"
+
+FIXTURE(race) {
+	int fd;
+	unsigned int dev;
+	bool dev_api;
+	struct race_size size;
+	char unavailable[200];
+};
+
+FIXTURE_VARIANT(race) {
+	const char *name;	/* a mock IOMMU device; NULL: edu */
+};
+
+FIXTURE_VARIANT_ADD(race, edu) { .name = NULL };
+/* Fake hardware (kmod-helpers/iommu_mock.c), its own fault path. */
+FIXTURE_VARIANT_ADD(race, mock) { .name = ICONF_MOCK_PREFIX "0" };
+
+FIXTURE_SETUP(race)
+{
+	static const unsigned int edu_ids[] = { 0x11e8, 0 };
+	struct iconf_version v = { .size = sizeof(v) };
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	char drv[64];
+	int ret;
+
+	if (race_size_from_env(&self->size, self->unavailable, sizeof(self->unavailable)))
+		ASSERT_TRUE(0) TH_LOG("%s", self->unavailable);
+	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
+	if (self->fd < 0)
+		return;
+	ASSERT_EQ(0, iconf_call(self->fd, ICONF_VERSION, &v));
+	self->dev_api = !!(v.features & ICONF_FEAT_DEV_FAULT);
+	if (variant->name)
+		snprintf(g.name, sizeof(g.name), "%s", variant->name);
+	else if (pci_find(0x1234, edu_ids, g.name, sizeof(g.name), drv, sizeof(drv)))
+		snprintf(self->unavailable, sizeof(self->unavailable), "no edu device");
+	if (self->unavailable[0])
+		return;
+	ret = iconf_call(self->fd, ICONF_DEV_GET, &g);
+	if (ret == -ENODEV && variant->name) {
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "no %s: the mock IOMMU is not loaded", variant->name);
+		return;
+	}
+	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", g.name, errno_name(ret));
+	if (g.group_id < 0)
+		snprintf(self->unavailable, sizeof(self->unavailable),
+			 "%s has no IOMMU: no fault API to exercise", g.name);
+	self->dev = g.dev_id;
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Every invariant, each a named check with its count. */
+static void expect_clean(struct __test_metadata *_metadata, const struct iconf_race *a)
+{
+	char line[600];
+	FILE *f = fmemopen(line, sizeof(line), "w");
+
+	for (int i = 0; i < ICONF_RV_NR; i++) {
+		EXPECT_EQ(0U, a->violations[i])
+			TH_LOG("invariant %s broken %u time(s)", race_violation_name(i),
+			       a->violations[i]);
+	}
+	if (f) {
+		race_print(f, "", a);
+		fclose(f);
+		for (char *l = strtok(line, "\n"); l; l = strtok(NULL, "\n"))
+			TH_LOG("%s", l);
+	}
+}
+
+static int run(struct __test_metadata *_metadata, struct _test_data_race *self,
+	       unsigned int scenario, unsigned int dom_or_flags, struct iconf_race *a)
+{
+	bool dom = scenario == ICONF_RACE_DOM_CONTRACT || scenario == ICONF_RACE_DOM_STRESS;
+
+	memset(a, 0, sizeof(*a));
+	a->dev_id = self->dev;
+	a->dom_id = dom ? dom_or_flags : 0;
+	a->flags = dom ? 0 : dom_or_flags;
+	a->scenario = scenario;
+	a->threads = self->size.threads;
+	a->duration_ms = self->size.ms;
+	a->iterations = self->size.iterations;
+	return race_call(self->fd, a);
+}
+
+/* One step's value against the contract: named, with errno names. */
+static void expect_step(struct __test_metadata *_metadata, const struct iconf_race *a,
+			unsigned int step, int want)
+{
+	EXPECT_EQ(want, a->steps[step])
+		TH_LOG("%s: expected %s, got %s", race_step_name(step), errno_name(want),
+		       errno_name(a->steps[step]));
+}
+
+TEST_F(race, dev_contract)
+{
+	struct iconf_race a;
+	bool prq;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!self->dev_api)
+		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_CONTRACT, 0, &a));
+	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
+	prq = !!(a.caps & ICONF_RACE_CAP_PAGE_RESPONSE);
+	expect_step(_metadata, &a, ICONF_RS_REGISTER, 0);
+	expect_step(_metadata, &a, ICONF_RS_REGISTER_AGAIN, -EBUSY);
+	EXPECT_EQ(1, a.steps[ICONF_RS_REF_HELD])
+		TH_LOG("a registration must hold one device reference: %+d", a.steps[ICONF_RS_REF_HELD]);
+	expect_step(_metadata, &a, ICONF_RS_REPORT, 0);
+	if (prq) {
+		expect_step(_metadata, &a, ICONF_RS_REPORT_PRQ, 0);
+		expect_step(_metadata, &a, ICONF_RS_UNREG_PENDING, -EBUSY);
+		TH_LOG("iommu_page_response() to it: %s (the driver's answer)",
+		       errno_name(a.steps[ICONF_RS_RESPONSE]));
+	} else {
+		TH_LOG("page requests not tried: the driver has no .page_response, so a last-page request could never be answered and unregister would stay -EBUSY for good");
+	}
+	expect_step(_metadata, &a, ICONF_RS_UNREGISTER, 0);
+	expect_step(_metadata, &a, ICONF_RS_REPORT_NONE, -EINVAL);
+	TH_LOG("unregister with no handler: %s", errno_name(a.steps[ICONF_RS_UNREG_NONE]));
+	EXPECT_EQ(0, a.steps[ICONF_RS_REF_AFTER])
+		TH_LOG("device refcount after unregister (and one unregister too many): %+d",
+		       a.steps[ICONF_RS_REF_AFTER]);
+	EXPECT_EQ(prq ? 2ULL : 1ULL, a.handled) TH_LOG("handler calls: %llu", (unsigned long long)a.handled);
+	expect_clean(_metadata, &a);
+}
+
+TEST_F_TIMEOUT(race, dev_stress, 24 * 3600 + 60)
+{
+	struct iconf_race a;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!self->dev_api)
+		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, 0, &a));
+	expect_clean(_metadata, &a);
+	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
+	/* A run that never crossed the paths proves nothing. */
+	EXPECT_LT(0ULL, a.registered);
+	EXPECT_LT(0ULL, a.handled);
+	EXPECT_LT(0ULL, a.no_handler) TH_LOG("no report ever found the handler missing");
+	if (a.caps & ICONF_RACE_CAP_PAGE_RESPONSE)
+		EXPECT_LT(0ULL, a.responses) TH_LOG("no page request was answered");
+}
+
+static unsigned int alloc_attach(struct __test_metadata *_metadata, struct _test_data_race *self)
+{
+	struct iconf_domain_alloc d = { .size = sizeof(d), .dev_id = self->dev };
+	struct iconf_attach at = { .size = sizeof(at), .dev_id = self->dev };
+
+	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DOMAIN_ALLOC, &d));
+	EXPECT_EQ(0, d.api_ret) TH_LOG("domain alloc: %s", errno_name(d.api_ret));
+	if (d.api_ret)
+		return 0;
+	at.dom_id = d.dom_id;
+	EXPECT_EQ(0, iconf_call(self->fd, ICONF_ATTACH, &at));
+	EXPECT_EQ(0, at.api_ret) TH_LOG("attach: %s", errno_name(at.api_ret));
+	return at.api_ret ? 0 : d.dom_id;
+}
+
+/* The order the domain API allows: reports quiesced, then detach, then free. */
+static void detach_free(struct __test_metadata *_metadata, struct _test_data_race *self,
+			unsigned int dom)
+{
+	struct iconf_attach at = { .size = sizeof(at), .dev_id = self->dev, .dom_id = dom };
+	struct iconf_domain_free fr = { .size = sizeof(fr), .dom_id = dom };
+
+	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DETACH, &at));
+	EXPECT_EQ(0, at.api_ret);
+	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DOMAIN_FREE, &fr));
+}
+
+/* @scenario on a fresh domain attached to the device (a failed ASSERT ends the test). */
+static void run_on_domain(struct __test_metadata *_metadata, struct _test_data_race *self,
+			  unsigned int scenario, struct iconf_race *a, unsigned int *dom)
+{
+	*dom = alloc_attach(_metadata, self);
+	ASSERT_NE(0U, *dom);
+	ASSERT_EQ(0, run(_metadata, self, scenario, *dom, a));
+	if (scenario == ICONF_RACE_DOM_STRESS)
+		expect_clean(_metadata, a);
+	ASSERT_EQ(0, a->result) TH_LOG("scenario: %s", errno_name(a->result));
+}
+
+TEST_F(race, dom_contract)
+{
+	struct iconf_race a;
+	unsigned int dom;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	run_on_domain(_metadata, self, ICONF_RACE_DOM_CONTRACT, &a, &dom);
+	/* -ENOSYS is what report_iommu_fault() returns: not a syscall's. */
+	EXPECT_STREQ("ENOSYS", errno_name(a.steps[ICONF_RS_REPORT_NONE]));
+	expect_step(_metadata, &a, ICONF_RS_REPORT, 0);
+	EXPECT_EQ(1ULL, a.handled);
+	expect_clean(_metadata, &a);
+	detach_free(_metadata, self, dom);
+}
+
+TEST_F_TIMEOUT(race, dom_stress, 24 * 3600 + 60)
+{
+	struct iconf_race a;
+	unsigned int dom;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	run_on_domain(_metadata, self, ICONF_RACE_DOM_STRESS, &a, &dom);
+	EXPECT_LT(1ULL, a.registered) TH_LOG("the handler was never replaced");
+	EXPECT_EQ(a.reports, a.handled) TH_LOG("every report must reach a handler");
+	detach_free(_metadata, self, dom);
+}
+
+/*
+ * Page requests answered from a thread of their own while unregister is
+ * retried: a consumer answering from a workqueue does just that. The
+ * answers race the unregister that their last answer makes succeed.
+ * Opt-in: on 6.1 this is a use-after-free (iommu_page_response() unlocks
+ * through dev->iommu->fault_param read again after unregister may have
+ * freed it): a NULL dereference when it is lucky, slab corruption that
+ * hangs the guest when not. Last in the file, and on the mock on a device
+ * of its own, as what it leaves behind may be wedged.
+ */
+TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
+{
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	const char *unsafe = getenv("IOMMU_RACE_UNSAFE");
+	struct iconf_race a;
+
+	if (self->unavailable[0])
+		SKIP(return, "%s", self->unavailable);
+	if (!self->dev_api)
+		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
+	if (!unsafe || strcmp(unsafe, "1"))
+		SKIP(return, "IOMMU_RACE_UNSAFE=1 runs it: on v6.1 it corrupts memory (iommu_page_response() vs unregister), in a guest you can lose");
+	if (variant->name) {
+		snprintf(g.name, sizeof(g.name), ICONF_MOCK_PREFIX "2");
+		ASSERT_EQ(0, iconf_call(self->fd, ICONF_DEV_GET, &g));
+		self->dev = g.dev_id;
+	}
+	/* Long enough to meet the race; a kernel without it pays this once. */
+	if (self->size.ms < 5000)
+		self->size.ms = 5000;
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, ICONF_RACE_FOREIGN_RESPONSE,
+			 &a));
+	if (!(a.caps & ICONF_RACE_CAP_PAGE_RESPONSE))
+		SKIP(return, "the driver has no .page_response: there is nothing to answer");
+	expect_clean(_metadata, &a);
+	ASSERT_EQ(0, a.result)
+		TH_LOG("scenario: %s (a responder that never returned: see the kernel log)",
+		       errno_name(a.result));
+	EXPECT_LT(0ULL, a.responses) TH_LOG("no page request was answered");
+}
+
+TEST_HARNESS_MAIN
