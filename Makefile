@@ -2,12 +2,13 @@
 # iommu-conformance. The two commands a new machine needs:
 #   make gate    the suite on Debian's current kernel, every topology
 #   make check   the project's own tests (includes the gate)
+#   make static  the attach_dev static check (KSRC= a tree, DIFF= a patch)
 # See README.md for the variables each takes.
 
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all gate check kselftest modules selftests bench clean help
+.PHONY: all gate check static kselftest modules selftests bench clean help
 
 all: selftests
 
@@ -19,6 +20,9 @@ gate:
 
 check:
 	@bash ci/check.sh
+
+static:
+	@bash static/run.sh
 
 # The selftests on this machine, as kselftest runs them.
 kselftest:
@@ -36,6 +40,7 @@ selftests:
 
 bench:
 	@bash bench/gate
+	@bash bench/faults
 
 clean:
 	rm -rf $(BUILD)

@@ -106,6 +106,13 @@ suite checkpatch style
 suite ci-units python3 "$here/tests/run.py"
 suite c-units "$out/sysfs_parse_test"
 suite sysfs-fixtures "$root/tests/sysfs-trees.sh" "$out/iommu_groups.asan"
+# The static attach_dev check: its miniature drivers, --diff, bad input,
+# and Debian 6.1's drivers/ (Coccinelle; the source extracted once).
+static_tests() {
+	"$here/deps.sh" static || return 1
+	python3 "$root/tests/static-check.py"
+}
+suite static static_tests
 # The gate's own results, one line each (XFAIL lines carry "# TODO").
 gate_results() {
 	bash "$here/gate.sh"

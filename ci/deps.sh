@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install, once, the Debian packages a job needs. Usage: deps.sh JOB...
-# Jobs: gate (VMs, kernel packages, report), build (compilers), check.
+# Jobs: gate (VMs, kernel packages, report), build (compilers), check,
+# static (Coccinelle).
 # Only missing packages are installed, and the script says which.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ declare -A pkgs=(
 	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
 	[gate]="qemu-system-x86 busybox-static cpio perl libtap-formatter-junit-perl kmod xz-utils python3 coreutils"
 	[check]="clang libclang-rt-14-dev"
+	[static]="coccinelle python3 xz-utils patch"
 )
 
 want=()

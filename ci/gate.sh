@@ -5,6 +5,8 @@
 #
 # Environment (all optional):
 #   KERNEL MODULES KBUILD | KERNEL_DEB HEADERS_DEB   the kernel (ci/kernel.sh)
+#   KSRC=dir                 its source, for the static column (default:
+#                            Debian's linux-source when its version matches)
 #   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg
 #   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
@@ -66,6 +68,24 @@ python3 "$here/vmrun.py" --cfg "$here/topologies.cfg" --kernel-env "$out/kernel.
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
 	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
 	--cores "$(nproc)" --guest-env "$genv" ${TOPOLOGIES:-} || fail "could not run the VMs"
+
+# The static check beside the dynamic verdicts, on the same kernel's
+# source: KSRC=, or Debian's linux-source when it is the booted package's
+# version. Its findings are information for the report, not a verdict.
+rm -rf "$out/static"
+ksrc=${KSRC:-}
+pkgver=${KDESC##* }
+if [ -z "$ksrc" ] && [[ $KDESC == Debian\ linux-image-* ]] &&
+   [ "$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null)" = "$pkgver" ]; then
+	ksrc=$("$root/static/source.sh" 2>>"$out/build.log") || ksrc=
+fi
+if [ -n "$ksrc" ] && "$here/deps.sh" static >>"$out/build.log" 2>&1; then
+	echo "gate: static attach_dev check of $ksrc"
+	python3 "$root/static/attach_check.py" --ksrc "$ksrc" --out "$out/static" >"$out/static.log" 2>&1
+	[ $? -le 1 ] || echo "gate: the static check could not run (see $out/static.log)"
+else
+	echo "gate: no static column: no source for $KVER (KSRC= a tree to add it)"
+fi
 
 strict=
 [ "${STRICT:-0}" = 0 ] || strict=--strict

@@ -10,16 +10,8 @@ if [ -n "${KSFT_DIR:-}" ]; then
 	realpath "$KSFT_DIR"
 	exit 0
 fi
-cache=${ICG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommu-conformance}
-pkg=linux-source-6.1
-tarball=/usr/src/$pkg.tar.xz
-if [ ! -f "$tarball" ]; then
-	echo "ksft: installing $pkg (for kselftest_harness.h and checkpatch.pl)" >&2
-	ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ||
-		{ echo "ksft: cannot install $pkg" >&2; exit 2; }
-fi
-ver=$(dpkg-query -W -f='${Version}' "$pkg")
+# shellcheck source=ci/linux-source.sh
+. "$(dirname "$(realpath "$0")")/linux-source.sh"
 dir=$cache/ksft/$ver
 if [ ! -e "$dir/.done" ]; then
 	rm -rf "$dir" && mkdir -p "$dir"

@@ -219,6 +219,42 @@ def fault_matrix(names, summary):
     return {"rows": rows, "meta": meta}
 
 
+def static_view(out, conformance):
+    """The static check's verdict per driver and where it and the
+    dynamic checks disagree on a rule letter both speak to."""
+    try:
+        with open(os.path.join(out, "static", "static.json")) as f:
+            st = json.load(f)
+    except (OSError, ValueError):
+        return None
+    letters = st.get("letters", {})
+    covered = set("".join(letters.values()))
+    drivers = {}
+    for name, d in st["drivers"].items():
+        drivers[name] = {"verdict": d["verdict"],
+                         "violated": sorted(r for r, v in d["rules"].items() if v == "violation")}
+    disagree = []
+    for drv, dyn in conformance.items():
+        d = st["drivers"].get(drv)
+        if not d or d["verdict"] == "not analysable":
+            continue
+        said = {}
+        for rule, v in d["rules"].items():
+            if v == "violation":
+                for letter in letters.get(rule, ""):
+                    said.setdefault(letter, []).append(rule)
+        for letter in sorted(covered):
+            dv = dyn.get(letter)
+            if dv == "violation" and letter not in said:
+                disagree.append(f"{drv} {letter}: the suite saw a violation; the static check "
+                                "found no pattern for it")
+            elif dv == "pass" and letter in said:
+                disagree.append(f"{drv} {letter}: static {'/'.join(said[letter])} findings; the "
+                                "suite's provocations passed (a path they do not reach?)")
+    return {"source": st.get("source"), "seconds": st.get("seconds"), "drivers": drivers,
+            "disagreements": disagree}
+
+
 def apply_profile(results, profile, strict):
     for r in results:
         reason = profile.xfail_reason(r["name"]) if profile else None
@@ -307,12 +343,35 @@ def print_report(summary, names, groups):
         print("\nattach_dev contract (SPEC 1), driver x rule:")
         drivers = sorted(summary["conformance"])
         w = max(len(d) for d in drivers + ["driver"])
-        print("  " + "driver".ljust(w) + "  " + "  ".join(r.ljust(13) for r in rules).rstrip())
+        sv = summary.get("static") or {"drivers": {}}
+        print("  " + "driver".ljust(w) + "  " + "  ".join(r.ljust(13) for r in rules)
+              + ("  static" if sv["drivers"] else ""))
         for d in drivers:
             row = summary["conformance"][d]
-            print("  " + d.ljust(w) + "  " + "  ".join(row.get(r, "-").ljust(13) for r in rules).rstrip())
+            st = sv["drivers"].get(d)
+            scell = "" if not sv["drivers"] else "  " + (
+                "-" if not st else st["verdict"] + (f" ({', '.join(st['violated'])})"
+                                                    if st["violated"] else ""))
+            print("  " + d.ljust(w) + "  " + "  ".join(row.get(r, "-").ljust(13) for r in rules)
+                  + scell)
     if summary.get("mutation_score"):
         print(f"  mock meta-test: {summary['mutation_score']}")
+    sv = summary.get("static")
+    if sv:
+        vs = [d["verdict"] for d in sv["drivers"].values()]
+        print(f"\nstatic attach_dev check (static/attach_check.py), {len(vs)} drivers in "
+              f"{sv['seconds']} s: {vs.count('conformant')} conformant, "
+              f"{vs.count('violations')} with violations, {vs.count('not analysable')} not analysable")
+        w = max(len(n) for n in sv["drivers"])
+        for name in sorted(sv["drivers"]):
+            d = sv["drivers"][name]
+            dyn = " (also run: see the matrix)" if name in summary.get("conformance", {}) else ""
+            print(f"  {name.ljust(w)}  {d['verdict']}"
+                  + (f": {', '.join(d['violated'])}" if d["violated"] else "") + dyn)
+        if sv["disagreements"]:
+            print("  static and dynamic verdicts disagree:")
+            for line in sv["disagreements"]:
+                print(f"    {line}")
     st = summary.get("sysfs_type", {})
     if st.get("rows"):
         allrows = []
@@ -438,6 +497,7 @@ def main():
     summary["conformance"] = conformance(names, topos, summary)
     summary["sysfs_type"] = sysfs_matrix(names, summary)
     summary["faults"] = fault_matrix(names, summary)
+    summary["static"] = static_view(a.out, summary["conformance"])
     # The meta-test's verdict on the checks themselves, as it stated it.
     summary["mutation_score"] = next(
         (d for n in names for ds in summary["topologies"][n]["program_notes"].values()

@@ -291,3 +291,36 @@ class FaultMatrix(unittest.TestCase):
             names = testlist.declared(f.read())
         self.assertIn("race.mock.dev_stress", names)
         self.assertIn("race.edu.dom_stress", names)
+
+
+class StaticView(unittest.TestCase):
+    def test_disagreement_both_ways_and_agreement_silent(self):
+        d = tempfile.mkdtemp()
+        try:
+            os.makedirs(os.path.join(d, "static"))
+            rules = lambda **v: {r: v.get(r, "pass") for r in
+                                 ("codes", "silent", "propagated", "zero_attaches", "einval_device")}
+            st = {"letters": {"codes": "AF", "silent": "B", "propagated": "AF",
+                              "zero_attaches": "D", "einval_device": "AC"},
+                  "seconds": 1, "drivers": {
+                      "amd": {"verdict": "violations", "rules": rules(einval_device="violation")},
+                      "intel": {"verdict": "violations",
+                                "rules": rules(codes="violation", silent="violation")},
+                      "virtio-iommu": {"verdict": "not analysable", "rules": rules()}}}
+            with open(os.path.join(d, "static", "static.json"), "w") as f:
+                json.dump(st, f)
+            conf = {"amd": dict.fromkeys("ABCDEFG", "pass"),
+                    "intel": {**dict.fromkeys("ABCDEFG", "pass"), "A": "violation",
+                              "B": "violation", "F": "violation", "D": "violation"},
+                    "virtio-iommu": {"A": "violation"}}
+            v = report.static_view(d, conf)
+            self.assertEqual(v["drivers"]["intel"]["violated"], ["codes", "silent"])
+            self.assertEqual(sorted(v["disagreements"]), [
+                "amd A: static einval_device findings; the suite's provocations passed (a path they do not reach?)",
+                "amd C: static einval_device findings; the suite's provocations passed (a path they do not reach?)",
+                "intel D: the suite saw a violation; the static check found no pattern for it"])
+        finally:
+            shutil.rmtree(d)
+
+    def test_no_static_run_no_view(self):
+        self.assertIsNone(report.static_view(tempfile.mkdtemp(), {}))
