@@ -41,6 +41,7 @@ selftests:
 bench:
 	@bash bench/gate
 	@bash bench/faults
+	@bash bench/admin
 
 clean:
 	rm -rf $(BUILD)

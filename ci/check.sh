@@ -113,6 +113,15 @@ static_tests() {
 	python3 "$root/tests/static-check.py"
 }
 suite static static_tests
+# iommu-admin: recorded and generated sysfs trees, bad input, a short fuzz
+# run; built with ASan and UBSan.
+tool_tests() {
+	"$here/deps.sh" tool || return 1
+	make -s -C "$root/tool" OUT="$out/tool" all asan fuzz >"$out/tool-build.log" 2>&1 ||
+		{ sed 's/^/# /' "$out/tool-build.log" | tail -20; return 1; }
+	bash "$root/tool/tests/run.sh" "$out/tool/iommu-admin.asan" "$out/tool/fuzz-parse"
+}
+suite tool tool_tests
 # The gate's own results, one line each (XFAIL lines carry "# TODO").
 gate_results() {
 	bash "$here/gate.sh"

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Everything iommu-admin knows of a machine, read from sysfs below a
+ * sysroot so that the same code runs on this machine and on the recorded
+ * trees in fixtures/admin/. Groups come sorted by number, devices by
+ * address, names sorted: output is the same on every run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libudev.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+
+/*
+ * snprintf() into a path, refusing truncation: a cut path would name
+ * another file. (Also keeps -Wformat-truncation quiet, rightly.)
+ */
+static __attribute__((format(printf, 3, 4)))
+int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for one more element at the end of *@arr (zeroed); NULL if none. */
+static void *grow(void *arr, int *n, size_t size)
+{
+	char *p = realloc(*(void **)arr, (size_t)(*n + 1) * size);
+
+	if (!p)
+		return NULL;
+	*(void **)arr = p;
+	memset(p + (size_t)*n * size, 0, size);
+	return p + (size_t)(*n)++ * size;
+}
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	const struct ia_group *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return strcmp(((const struct ia_device *)a)->addr, ((const struct ia_device *)b)->addr);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void add_name(char names[][32], int *n, const char *name)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(names[i], name))
+			return;
+	if (*n < IA_MAX_NAMES && strlen(name) < 32)
+		strcpy(names[(*n)++], name);
+}
+
+/*
+ * Network interfaces and block devices below a device, the way sysfs
+ * nests them: DEV/net/eth0, DEV/virtio1/net/eth0, DEV/nvme/nvme0/nvme0n1,
+ * DEV/virtio2/block/vda, DEV/ata1/.../block/sda. Real directories only:
+ * symlinks (driver, subsystem, iommu_group) lead out of the device.
+ */
+static void scan_children(int dirfd, int depth, struct ia_device *d, const char *parent)
+{
+	DIR *dir;
+	struct dirent *e;
+
+	if (depth > 6)
+		return;
+	dir = fdopendir(dirfd);
+	if (!dir) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(dir))) {
+		struct stat st;
+		int fd;
+
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
+			continue;
+		if (!strcmp(parent, "net"))
+			add_name(d->net, &d->nnet, e->d_name);
+		else if (!strcmp(parent, "block") ||
+			 (!strncmp(e->d_name, "nvme", 4) && strchr(e->d_name + 4, 'n') &&
+			  !strcmp(parent, "nvme_ctrl")))
+			add_name(d->block, &d->nblock, e->d_name);
+		fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		/* nvme namespaces sit in the controller's directory, nvme/nvme0/. */
+		scan_children(fd, depth + 1, d,
+			      !strcmp(parent, "nvme") ? "nvme_ctrl" : e->d_name);
+	}
+	closedir(dir);
+}
+
+static int load_device(const char *devlink, const char *name, struct ia_device *d)
+{
+	char path[PATH_MAX], buf[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	memset(d, 0, sizeof(*d));
+	pathf(d->addr, sizeof(d->addr), "%s", name);
+	pathf(path, sizeof(path), "%s/class", devlink);
+	read_text(path, d->class_, sizeof(d->class_));
+	pathf(path, sizeof(path), "%s/vendor", devlink);
+	if (!read_text(path, buf, sizeof(buf)) && !strncmp(buf, "0x", 2))
+		snprintf(d->vendor, sizeof(d->vendor), "%.4s", buf + 2);
+	pathf(path, sizeof(path), "%s/device", devlink);
+	if (!read_text(path, buf, sizeof(buf)) && !strncmp(buf, "0x", 2))
+		snprintf(d->device, sizeof(d->device), "%.4s", buf + 2);
+	pathf(path, sizeof(path), "%s/driver", devlink);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		pathf(d->driver, sizeof(d->driver), "%s", strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf);
+	}
+	fd = open(devlink, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		scan_children(fd, 0, d, "");
+	qsort(d->net, d->nnet, sizeof(d->net[0]), cmp_name);
+	qsort(d->block, d->nblock, sizeof(d->block[0]), cmp_name);
+	return 0;
+}
+
+static int load_group(const char *gdir, struct ia_group *g, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	char line[256];
+	DIR *dir;
+	struct dirent *e;
+	FILE *f;
+
+	pathf(path, sizeof(path), "%s/type", gdir);
+	if (read_text(path, g->type_text, sizeof(g->type_text)))
+		snprintf(g->type_text, sizeof(g->type_text), "?");
+	g->type = parse_type(g->type_text, false);
+	pathf(path, sizeof(path), "%s/reserved_regions", gdir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		struct resv_region r, *nr;
+
+		if (parse_resv_line(line, &r)) {
+			snprintf(why, whylen, "%s: malformed line: %.80s", path, line);
+			fclose(f);
+			return -1;
+		}
+		nr = grow(&g->resv, &g->nresv, sizeof(*nr));
+		if (!nr) {
+			fclose(f);
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		*nr = r;
+	}
+	if (f)
+		fclose(f);
+	pathf(path, sizeof(path), "%s/devices", gdir);
+	dir = opendir(path);
+	if (!dir) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(dir))) {
+		char link[PATH_MAX];
+		struct ia_device *nd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		nd = grow(&g->devs, &g->ndevs, sizeof(*nd));
+		if (!nd)
+			break;
+		pathf(link, sizeof(link), "%s/%s", path, e->d_name);
+		load_device(link, e->d_name, nd);
+	}
+	closedir(dir);
+	if (e) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	qsort(g->devs, g->ndevs, sizeof(*g->devs), cmp_dev);
+	return 0;
+}
+
+int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
+{
+	char base[PATH_MAX], gdir[PATH_MAX];
+	DIR *dir;
+	struct dirent *e;
+
+	memset(m, 0, sizeof(*m));
+	pathf(base, sizeof(base), "%s/sys/kernel/iommu_groups",
+		 strcmp(sysroot, "/") ? sysroot : "");
+	dir = opendir(base);
+	if (!dir) {
+		snprintf(why, whylen, "%s: %s%s", base, strerror(errno),
+			 errno == ENOENT ? " (no IOMMU groups: is an IOMMU enabled?)" : "");
+		return -1;
+	}
+	while ((e = readdir(dir))) {
+		struct ia_group *ng;
+		int id;
+
+		if (parse_group_number(e->d_name, &id))
+			continue;
+		ng = grow(&m->groups, &m->ngroups, sizeof(*ng));
+		if (!ng) {
+			closedir(dir);
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		ng->id = id;
+		pathf(gdir, sizeof(gdir), "%s/%s", base, e->d_name);
+		if (load_group(gdir, ng, why, whylen)) {
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_int);
+	return 0;
+}
+
+void ia_free(struct ia_model *m)
+{
+	for (int i = 0; i < m->ngroups; i++) {
+		free(m->groups[i].resv);
+		free(m->groups[i].devs);
+	}
+	free(m->groups);
+	memset(m, 0, sizeof(*m));
+}
+
+void ia_add_names(struct ia_model *m)
+{
+	struct udev *u = udev_new();
+	struct udev_hwdb *hwdb = u ? udev_hwdb_new(u) : NULL;
+
+	for (int i = 0; hwdb && i < m->ngroups; i++) {
+		for (int j = 0; j < m->groups[i].ndevs; j++) {
+			struct ia_device *d = &m->groups[i].devs[j];
+			struct udev_list_entry *e;
+			char modalias[64];
+			const char *vend = NULL, *model = NULL;
+
+			if (!d->vendor[0] || !d->device[0])
+				continue;
+			snprintf(modalias, sizeof(modalias), "pci:v0000%.4sd0000%.4s", d->vendor, d->device);
+			for (char *p = modalias; *p; p++)
+				if (*p >= 'a' && *p <= 'f')
+					*p = (char)(*p - 'a' + 'A');
+			udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0)) {
+				if (!strcmp(udev_list_entry_get_name(e), "ID_MODEL_FROM_DATABASE"))
+					model = udev_list_entry_get_value(e);
+				else if (!strcmp(udev_list_entry_get_name(e), "ID_VENDOR_FROM_DATABASE"))
+					vend = udev_list_entry_get_value(e);
+			}
+			if (model)
+				snprintf(d->name, sizeof(d->name), "%s%s%s", vend ? vend : "",
+					 vend ? " " : "", model);
+		}
+	}
+	if (hwdb)
+		udev_hwdb_unref(hwdb);
+	if (u)
+		udev_unref(u);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The IOMMU groups of a machine (or of a sysfs tree under --sysroot). */
+#ifndef IA_MODEL_H
+#define IA_MODEL_H
+
+#include <stddef.h>
+
+#include "parse.h"
+
+#define IA_MAX_NAMES 8
+
+struct ia_device {
+	char addr[64];		/* "0000:00:02.0", or the platform device's name */
+	char class_[16];	/* "0x010802" */
+	char vendor[8], device[8];	/* "8086" "10d3" */
+	char driver[64];	/* "" when none is bound */
+	char net[IA_MAX_NAMES][32];
+	int nnet;
+	char block[IA_MAX_NAMES][32];
+	int nblock;
+	char name[128];		/* from the hwdb, "" if unknown */
+};
+
+struct ia_group {
+	int id;
+	enum group_type type;
+	char type_text[32];	/* as the kernel printed it */
+	struct resv_region *resv;
+	int nresv;
+	struct ia_device *devs;
+	int ndevs;
+};
+
+struct ia_model {
+	struct ia_group *groups;
+	int ngroups;
+};
+
+/*
+ * Read every group under @sysroot ("/" for this machine). 0, or -1 with
+ * @why saying what could not be read.
+ */
+int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen);
+void ia_free(struct ia_model *m);
+
+/* Device names from the udev hardware database, where there is one. */
+void ia_add_names(struct ia_model *m);
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Record, in a gate guest, the part of sysfs iommu-admin reads: every
+# IOMMU group (type, reserved_regions, device links) and each device's
+# class, ids, driver link and the net/ and block/ directories below it.
+# Prints KTAP and the tree as "# sysfs-record: <base64 tar.gz>"; the host
+# unpacks it into fixtures/admin/<topology>/ (tool/tests/record.sh).
+set -u
+echo "TAP version 13"
+echo "1..1"
+t=$(mktemp -d)
+for g in /sys/kernel/iommu_groups/*; do
+	[ -d "$g" ] || continue
+	n=${g##*/}
+	mkdir -p "$t/sys/kernel/iommu_groups/$n/devices"
+	cp "$g/type" "$g/reserved_regions" "$t/sys/kernel/iommu_groups/$n/" 2>/dev/null
+	for l in "$g"/devices/*; do
+		a=${l##*/}
+		r=$(realpath "$l")
+		rel=${r#/sys/}
+		mkdir -p "$t/sys/$rel"
+		for f in class vendor device; do
+			[ -f "$r/$f" ] && cp "$r/$f" "$t/sys/$rel/"
+		done
+		[ -L "$r/driver" ] &&
+			ln -s "../../../bus/pci/drivers/$(basename "$(readlink "$r/driver")")" "$t/sys/$rel/driver"
+		( cd "$r" && find . -maxdepth 5 -type d \( -path '*/net/*' -o -path '*/block/*' \
+			-o -regex '\./nvme/nvme[0-9]+/nvme[0-9]+n[0-9]+' \) -prune -print ) |
+			while read -r d; do mkdir -p "$t/sys/$rel/$d"; done
+		up=../../../..
+		ln -s "$up/$rel" "$t/sys/kernel/iommu_groups/$n/devices/$a"
+	done
+done
+echo "# sysfs-record: $(tar -czf - -C "$t" sys | base64 -w0)"
+rm -rf "$t"
+echo "ok 1 recorded"
