@@ -19,14 +19,21 @@ for g in /sys/kernel/iommu_groups/*; do
 		r=$(realpath "$l")
 		rel=${r#/sys/}
 		mkdir -p "$t/sys/$rel"
-		for f in class vendor device; do
+		for f in class vendor device modalias; do
 			[ -f "$r/$f" ] && cp "$r/$f" "$t/sys/$rel/"
 		done
 		[ -L "$r/driver" ] &&
 			ln -s "../../../bus/pci/drivers/$(basename "$(readlink "$r/driver")")" "$t/sys/$rel/driver"
 		( cd "$r" && find . -maxdepth 5 -type d \( -path '*/net/*' -o -path '*/block/*' \
 			-o -regex '\./nvme/nvme[0-9]+/nvme[0-9]+n[0-9]+' \) -prune -print ) |
-			while read -r d; do mkdir -p "$t/sys/$rel/$d"; done
+			while read -r d; do
+				# A file in each (git keeps no empty directory): the
+				# interface's index, the block device's major:minor.
+				mkdir -p "$t/sys/$rel/$d"
+				for f in ifindex dev; do
+					[ -f "$r/$d/$f" ] && cp "$r/$d/$f" "$t/sys/$rel/$d/"
+				done
+			done
 		up=../../../..
 		ln -s "$up/$rel" "$t/sys/kernel/iommu_groups/$n/devices/$a"
 	done
