@@ -92,6 +92,8 @@ gate_refuses() {
 	try "KERNEL that is not a bzImage" "not a bzImage" KERNEL=/etc/passwd MODULES=/tmp KBUILD=/tmp
 	try "KERNEL without MODULES" "needs MODULES" KERNEL=/etc/passwd
 	try "KERNEL_DEB that is not a package" "is not a Debian package" KERNEL_DEB=/etc/passwd HEADERS_DEB=/etc/passwd
+	try "STRESS neither long nor short" "STRESS=forever: want long" STRESS=forever
+	try "a guest variable with a space" "IOMMU_RACE_MS=1 0: letters" "IOMMU_RACE_MS=1 0"
 	if [ -n "${VMLINUZ:-}" ]; then
 		fake=$out/fake-headers
 		mkdir -p "$fake/include/generated"
