@@ -103,14 +103,12 @@ static void expect_clean(struct __test_metadata *_metadata, const struct iconf_r
 }
 
 static int run(struct __test_metadata *_metadata, struct _test_data_race *self,
-	       unsigned int scenario, unsigned int dom_or_flags, struct iconf_race *a)
+	       unsigned int scenario, unsigned int dom, unsigned int flags, struct iconf_race *a)
 {
-	bool dom = scenario == ICONF_RACE_DOM_CONTRACT || scenario == ICONF_RACE_DOM_STRESS;
-
 	memset(a, 0, sizeof(*a));
 	a->dev_id = self->dev;
-	a->dom_id = dom ? dom_or_flags : 0;
-	a->flags = dom ? 0 : dom_or_flags;
+	a->dom_id = dom;
+	a->flags = flags;
 	a->scenario = scenario;
 	a->threads = self->size.threads;
 	a->duration_ms = self->size.ms;
@@ -136,7 +134,7 @@ TEST_F(race, dev_contract)
 		SKIP(return, "%s", self->unavailable);
 	if (!self->dev_api)
 		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
-	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_CONTRACT, 0, &a));
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_CONTRACT, 0, 0, &a));
 	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
 	prq = !!(a.caps & ICONF_RACE_CAP_PAGE_RESPONSE);
 	expect_step(_metadata, &a, ICONF_RS_REGISTER, 0);
@@ -170,7 +168,7 @@ TEST_F_TIMEOUT(race, dev_stress, 24 * 3600 + 60)
 		SKIP(return, "%s", self->unavailable);
 	if (!self->dev_api)
 		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
-	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, 0, &a));
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, 0, 0, &a));
 	expect_clean(_metadata, &a);
 	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
 	/* A run that never crossed the paths proves nothing. */
@@ -214,7 +212,7 @@ static void run_on_domain(struct __test_metadata *_metadata, struct _test_data_r
 {
 	*dom = alloc_attach(_metadata, self);
 	ASSERT_NE(0U, *dom);
-	ASSERT_EQ(0, run(_metadata, self, scenario, *dom, a));
+	ASSERT_EQ(0, run(_metadata, self, scenario, *dom, 0, a));
 	if (scenario == ICONF_RACE_DOM_STRESS)
 		expect_clean(_metadata, a);
 	ASSERT_EQ(0, a->result) TH_LOG("scenario: %s", errno_name(a->result));
@@ -279,7 +277,7 @@ TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
 	/* Long enough to meet the race; a kernel without it pays this once. */
 	if (self->size.ms < 5000)
 		self->size.ms = 5000;
-	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, ICONF_RACE_FOREIGN_RESPONSE,
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_DEV_STRESS, 0, ICONF_RACE_FOREIGN_RESPONSE,
 			 &a));
 	if (!(a.caps & ICONF_RACE_CAP_PAGE_RESPONSE))
 		SKIP(return, "the driver has no .page_response: there is nothing to answer");

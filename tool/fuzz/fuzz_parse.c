@@ -42,12 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!parse_resv_line(s, &r))
 			check(r.start <= r.end && strlen(r.type) > 0 && strlen(r.type) < sizeof(r.type));
 		break;
-	case 1:
-		/* What a type parses to is one of the names it prints back. */
-		check(parse_type(s, false) == TYPE_UNKNOWN ||
-		      !strncmp(s, type_name(parse_type(s, false)), strlen(type_name(parse_type(s, false)))));
+	case 1: {
+		/* What a type parses to is the name it prints back. */
+		enum group_type t = parse_type(s, false);
+
+		check(t == TYPE_UNKNOWN || !strncmp(s, type_name(t), strlen(type_name(t))));
 		check(parse_type(s, true) != TYPE_BLOCKED);
 		break;
+	}
 	case 2:
 		if (!parse_pci_addr(s, addr))
 			check(strlen(addr) == 12 && addr[4] == ':' && addr[7] == ':' && addr[10] == '.');

@@ -68,7 +68,7 @@ static int column_index(const char *name, size_t len)
 	return -1;
 }
 
-static void join(char *buf, size_t len, char names[][32], int n)
+static void join(char *buf, size_t len, const char names[][32], int n)
 {
 	buf[0] = '\0';
 	for (int i = 0; i < n; i++) {
@@ -117,9 +117,9 @@ static void group_rows(struct out *o, const struct ia_group *g)
 			set(dl, o->idx[4], buf);
 		}
 		set(dl, o->idx[5], d->driver);
-		join(buf, sizeof(buf), (char (*)[32])d->net, d->nnet);
+		join(buf, sizeof(buf), d->net, d->nnet);
 		set(dl, o->idx[6], buf);
-		join(buf, sizeof(buf), (char (*)[32])d->block, d->nblock);
+		join(buf, sizeof(buf), d->block, d->nblock);
 		set(dl, o->idx[7], buf);
 		set(dl, o->idx[9], d->name);
 	}
