@@ -115,8 +115,10 @@ static_tests() {
 	python3 "$root/tests/static-check.py"
 }
 suite static static_tests
-# iommu-admin: recorded and generated sysfs trees, bad input, a short fuzz
-# run; built with ASan and UBSan.
+# iommu-admin: recorded and generated sysfs trees, set-type's plans on
+# them, bad input, install and completion, a short fuzz run; built with
+# ASan and UBSan. Its end-to-end tests run in the gate's guests
+# (tool/tests/e2e.sh) and in tool-reboot below.
 tool_tests() {
 	"$here/deps.sh" tool || return 1
 	make -s -C "$root/tool" OUT="$out/tool" all asan fuzz >"$out/tool-build.log" 2>&1 ||
@@ -134,6 +136,8 @@ gate_results() {
 
 suite gate gate_results
 suite gate-refusals gate_refuses
+# set-type --persist across a reboot: two boots of the intel guest on one disk.
+suite tool-reboot bash "$root/tool/tests/reboot.sh"
 
 echo
 echo "make check: $((SECONDS - start)) s; logs in $out"

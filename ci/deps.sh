@@ -11,7 +11,7 @@ declare -A pkgs=(
 	[gate]="qemu-system-x86 busybox-static cpio perl libtap-formatter-junit-perl kmod xz-utils python3 coreutils"
 	[check]="clang libclang-rt-14-dev"
 	[static]="coccinelle python3 xz-utils patch"
-	[tool]="libsmartcols-dev libudev-dev pkg-config clang scdoc"
+	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
 )
 
 want=()

@@ -42,7 +42,7 @@ for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RAC
 	genv+=${genv:+,}$v=$val
 done
 
-"$here/deps.sh" gate build || fail "cannot install what the gate needs"
+"$here/deps.sh" gate build tool || fail "cannot install what the gate needs"
 mkdir -p "$out" || fail "cannot create $out"
 rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml
 "$here/kernel.sh" "$out" || fail "no usable kernel (see above)"
@@ -58,6 +58,9 @@ make -s -C "$root/kmod-helpers" KBUILD="$KBUILD" OUT="$kmod" >"$out/build.log" 2
 echo "gate: building selftests"
 make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$bin" >>"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build"; }
+# iommu-admin, for its end-to-end tests in the guests (tool/tests/e2e.sh).
+make -s -C "$root/tool" OUT="$bin" "$bin/iommu-admin" "$bin/iommu-admin.asan" >>"$out/build.log" 2>&1 ||
+	{ tail -n 30 "$out/build.log" >&2; fail "iommu-admin does not build"; }
 initrd=$out/initramfs-$KVER.cpio.gz
 "$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"
 # bench/gate boots the VMs itself, from what is built so far.

@@ -70,8 +70,10 @@ def run_one(t, a, kenv, bare):
     stem = os.path.join(a.out, t.name + (".bare" if bare else ""))
     scratch = stem + ".scratch"
     os.makedirs(scratch, exist_ok=True)
-    if "nvme" in t.devices:
-        with open(os.path.join(scratch, "nvme.img"), "wb") as f:
+    img = os.path.join(scratch, "nvme.img")
+    # --keep-disks: a second boot of the same VM sees the first one's disk.
+    if "nvme" in t.devices and not (a.keep_disks and os.path.exists(img)):
+        with open(img, "wb") as f:
             f.truncate(64 << 20)
     for ext in (".console.log", ".ktap"):
         if os.path.exists(stem + ext):
@@ -124,6 +126,8 @@ def main():
     p.add_argument("--cores", type=int, default=os.cpu_count(),
                    help="host cores to fill; each VM takes as many as it has vCPUs")
     p.add_argument("--bare", action="store_true", help="boot and power off only")
+    p.add_argument("--keep-disks", action="store_true",
+                   help="reuse the disk images of an earlier boot (a reboot)")
     p.add_argument("--guest-env", default="",
                    help="NAME=VALUE,... exported to the tests in the guest")
     p.add_argument("topologies", nargs="*")

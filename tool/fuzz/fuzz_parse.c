@@ -2,14 +2,19 @@
 /*
  * libFuzzer target for iommu-admin's parsers: a reserved_regions line, a
  * type as sysfs prints it and as a user types it, a PCI address, a group
- * number, and a TARGET resolved against a small machine. The first byte
- * picks the parser; each result is checked against what it must satisfy.
+ * number, a TARGET resolved against a small machine, the set-type journal,
+ * the persisted-types file and a kernel release. The first byte picks the
+ * parser; each result is checked against what it must satisfy (a journal
+ * or wishes file that parses prints back to text that parses the same).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
 #include "parse.h"
+#include "persist.h"
+#include "rules.h"
 #include "target.h"
 
 static void check(int ok)
@@ -37,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size - 1] = '\0';
 	memcpy(dev.net[0], names[0], sizeof(names[0]));
 	memcpy(dev.block[0], names[1], sizeof(names[1]));
-	switch (data[0] % 5) {
+	switch (data[0] % 8) {
 	case 0:
 		if (!parse_resv_line(s, &r))
 			check(r.start <= r.end && strlen(r.type) > 0 && strlen(r.type) < sizeof(r.type));
@@ -62,6 +67,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		id = resolve_target(&m, s, why, sizeof(why));
 		check(id == 0 || (id == -1 && why[0]));
 		break;
+	case 5: {
+		static struct journal j, j2;
+		static char text[J_MAX_DEVS * 140 + 256];
+		int n;
+
+		if (journal_parse(s, size - 1, &j, why, sizeof(why))) {
+			check(why[0] != '\0');
+			break;
+		}
+		n = journal_format(&j, text, sizeof(text));
+		check(n > 0);
+		check(!journal_parse(text, (size_t)n, &j2, why, sizeof(why)));
+		check(!memcmp(&j, &j2, sizeof(j)));
+		break;
+	}
+	case 6: {
+		static struct wishes w;
+
+		if (wishes_parse(s, size - 1, &w, why, sizeof(why)))
+			check(why[0] != '\0');
+		else
+			for (int i = 0; i < w.n; i++)
+				check(w.v[i].type != TYPE_UNKNOWN && w.v[i].addr[0] &&
+				      !strchr(w.v[i].addr, '/'));
+		break;
+	}
+	case 7: {
+		struct kver k;
+
+		if (!parse_kernel_release(s, &k))
+			check(k.major >= 2 && k.minor >= 0 && strlen(k.release) < sizeof(k.release));
+		break;
+	}
 	}
 	free(s);
 	return 0;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iommu-admin: list the IOMMU groups of a machine and (to come) change
- * their default domain type safely. The read side: list, show.
+ * iommu-admin: list the IOMMU groups of a machine and change their
+ * default domain type safely. The command line and the read side (list,
+ * show); set-type and the rest live in change.c and apply.c.
  *
- * Exit: 0 done, 1 failed, 2 usage or bad input, 3 refused as unsafe,
- * 4 the running kernel does not allow it (iommu-admin.8).
+ * Exit codes: change.h and iommu-admin.8.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
+#include "change.h"
 #include "model.h"
 #include "parse.h"
 #include "target.h"
-
-enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct column {
 	const char *name;
@@ -46,14 +46,27 @@ static void usage(FILE *f)
 	fprintf(f, "Usage:\n"
 		"  iommu-admin [options] list\n"
 		"  iommu-admin [options] show TARGET\n"
+		"  iommu-admin [options] set-type TARGET TYPE\n"
+		"  iommu-admin [options] explain TARGET TYPE\n"
+		"  iommu-admin recover\n"
+		"  iommu-admin [--root DIR] apply [--udev DEVICE]\n"
+		"  iommu-admin [--root DIR] unpersist TARGET\n"
+		"  iommu-admin [--root DIR] list-persisted\n"
 		"\nTARGET: a group number, a PCI address (00:02.0 or 0000:00:02.0),\n"
 		"a network interface or a block device name.\n"
+		"TYPE: identity, DMA, DMA-FQ or auto.\n"
 		"\nOptions:\n"
 		"  -J, --json            JSON output\n"
 		"  -r, --raw             raw output\n"
 		"  -n, --noheadings      no column headings\n"
 		"  -o, --output LIST     columns to print (default %s)\n"
 		"      --sysroot DIR     read sysfs below DIR instead of /\n"
+		"  -y, --yes             set-type: do not ask before unbinding drivers\n"
+		"  -f, --force           set-type: go on although a NIC carries addresses or routes\n"
+		"      --dry-run         set-type: print the checks and the plan, change nothing\n"
+		"      --wait            set-type: wait for another set-type instead of failing\n"
+		"      --persist         set-type: apply the type again at every boot\n"
+		"      --root DIR        persistence files below DIR instead of /\n"
 		"  -h, --help            this text\n"
 		"\nColumns:\n", default_cols);
 	for (size_t i = 0; i < NCOLS; i++)
@@ -181,67 +194,138 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 	return EXIT_DONE;
 }
 
-int main(int argc, char **argv)
+struct command {
+	const char *name;
+	int nargs;		/* exact; -1: zero or one (apply) */
+	const char *args;
+};
+
+static const struct command commands[] = {
+	{ "list", 0, "" }, { "show", 1, "TARGET" }, { "set-type", 2, "TARGET TYPE" },
+	{ "explain", 2, "TARGET TYPE" }, { "recover", 0, "" }, { "apply", 0, "" },
+	{ "unpersist", 1, "TARGET" }, { "list-persisted", 0, "" },
+};
+
+static int read_side(const struct opts *op, const char *cmd, const char *target)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sysroot", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct opts op = { .sysroot = "/" };
 	struct ia_model m;
 	char why[512];
-	int c, ret;
+	int ret;
 
-	while ((c = getopt_long(argc, argv, "+Jrno:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'J': op.json = true; break;
-		case 'r': op.raw = true; break;
-		case 'n': op.noheadings = true; break;
-		case 'o': op.output = optarg; break;
-		case 'S': op.sysroot = optarg; break;
-		case 'h': usage(stdout); return EXIT_DONE;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "iommu-admin: no command (list, show)\n");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[optind], "list") && strcmp(argv[optind], "show")) {
-		fprintf(stderr, "iommu-admin: unknown command '%s' (list, show)\n", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[optind], "list") && argc - optind != 1) {
-		fprintf(stderr, "iommu-admin: list takes no argument\n");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[optind], "show") && argc - optind != 2) {
-		fprintf(stderr, "iommu-admin: show needs one TARGET\n");
-		return EXIT_USAGE;
-	}
-	if (ia_load(op.sysroot, &m, why, sizeof(why))) {
+	if (ia_load(op->sysroot, &m, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;
 	}
 	ia_add_names(&m);
-	if (!strcmp(argv[optind], "list")) {
-		ret = print_groups(&op, &m, -1);
+	if (!strcmp(cmd, "list")) {
+		ret = print_groups(op, &m, -1);
 	} else {
-		int g = resolve_target(&m, argv[optind + 1], why, sizeof(why));
+		int g = resolve_target(&m, target, why, sizeof(why));
 
 		if (g < 0) {
 			fprintf(stderr, "iommu-admin: %s\n", why);
 			ret = EXIT_USAGE;
 		} else {
-			ret = print_groups(&op, &m, g);
+			ret = print_groups(op, &m, g);
 		}
 	}
 	ia_free(&m);
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_SYSROOT = 256, OPT_DRY, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "noheadings", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "persist", no_argument, NULL, OPT_PERSIST },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "udev", required_argument, NULL, OPT_UDEV },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts op = { .sysroot = "/" };
+	struct set_opts so = { .sysroot = "/", .root = "/" };
+	const struct command *cmd = NULL;
+	const char *udev_dev = NULL;
+	int c, nargs;
+
+	while ((c = getopt_long(argc, argv, "Jrno:yfh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J': op.json = so.json = true; break;
+		case 'r': op.raw = so.raw = true; break;
+		case 'n': op.noheadings = so.noheadings = true; break;
+		case 'o': op.output = optarg; break;
+		case 'y': so.yes = true; break;
+		case 'f': so.force = true; break;
+		case OPT_SYSROOT: op.sysroot = so.sysroot = optarg; break;
+		case OPT_DRY: so.dry_run = true; break;
+		case OPT_WAIT: so.wait = true; break;
+		case OPT_PERSIST: so.persist = true; break;
+		case OPT_ROOT: so.root = optarg; break;
+		case OPT_UDEV: udev_dev = optarg; break;
+		case 'h': usage(stdout); return EXIT_DONE;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "iommu-admin: no command (list, show, set-type, explain, recover, "
+			"apply, unpersist, list-persisted)\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "iommu-admin: unknown command '%s' (list, show, set-type, explain, "
+			"recover, apply, unpersist, list-persisted)\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	nargs = argc - optind - 1;
+	if (nargs != cmd->nargs) {
+		if (cmd->nargs)
+			fprintf(stderr, "iommu-admin: %s needs %s\n", cmd->name, cmd->args);
+		else
+			fprintf(stderr, "iommu-admin: %s takes no argument\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	if ((so.dry_run || so.persist || so.yes || so.force || so.wait) &&
+	    strcmp(cmd->name, "set-type")) {
+		fprintf(stderr, "iommu-admin: --yes, --force, --dry-run, --wait and --persist are "
+			"set-type's options\n");
+		return EXIT_USAGE;
+	}
+	if (udev_dev && strcmp(cmd->name, "apply")) {
+		fprintf(stderr, "iommu-admin: --udev is apply's option\n");
+		return EXIT_USAGE;
+	}
+	if (so.dry_run && so.persist) {
+		fprintf(stderr, "iommu-admin: --dry-run changes nothing, --persist records a change: "
+			"not both\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd->name, "list") || !strcmp(cmd->name, "show"))
+		return read_side(&op, cmd->name, argv[optind + 1]);
+	if (!strcmp(cmd->name, "set-type"))
+		return cmd_set_type(&so, argv[optind + 1], argv[optind + 2]);
+	if (!strcmp(cmd->name, "explain"))
+		return cmd_explain(&so, argv[optind + 1], argv[optind + 2]);
+	if (!strcmp(cmd->name, "recover"))
+		return cmd_recover(&so);
+	if (!strcmp(cmd->name, "apply")) {
+		so.quiet = udev_dev != NULL;
+		return cmd_apply(&so, udev_dev);
+	}
+	if (!strcmp(cmd->name, "unpersist"))
+		return cmd_unpersist(&so, argv[optind + 1]);
+	return cmd_list_persisted(&so);
 }

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +17,7 @@
 #include <unistd.h>
 
 #include "model.h"
-
-/*
- * snprintf() into a path, refusing truncation: a cut path would name
- * another file. (Also keeps -Wformat-truncation quiet, rightly.)
- */
-static __attribute__((format(printf, 3, 4)))
-int pathf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
-}
+#include "util.h"
 
 /* Room for one more element at the end of *@arr (zeroed); NULL if none. */
 static void *grow(void *arr, int *n, size_t size)
@@ -141,20 +121,20 @@ static int load_device(const char *devlink, const char *name, struct ia_device *
 	int fd;
 
 	memset(d, 0, sizeof(*d));
-	pathf(d->addr, sizeof(d->addr), "%s", name);
-	pathf(path, sizeof(path), "%s/class", devlink);
+	strf(d->addr, sizeof(d->addr), "%s", name);
+	strf(path, sizeof(path), "%s/class", devlink);
 	read_text(path, d->class_, sizeof(d->class_));
-	pathf(path, sizeof(path), "%s/vendor", devlink);
+	strf(path, sizeof(path), "%s/vendor", devlink);
 	if (!read_text(path, buf, sizeof(buf)) && !strncmp(buf, "0x", 2))
 		snprintf(d->vendor, sizeof(d->vendor), "%.4s", buf + 2);
-	pathf(path, sizeof(path), "%s/device", devlink);
+	strf(path, sizeof(path), "%s/device", devlink);
 	if (!read_text(path, buf, sizeof(buf)) && !strncmp(buf, "0x", 2))
 		snprintf(d->device, sizeof(d->device), "%.4s", buf + 2);
-	pathf(path, sizeof(path), "%s/driver", devlink);
+	strf(path, sizeof(path), "%s/driver", devlink);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
-		pathf(d->driver, sizeof(d->driver), "%s", strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf);
+		strf(d->driver, sizeof(d->driver), "%s", strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf);
 	}
 	fd = open(devlink, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
@@ -172,11 +152,11 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 	struct dirent *e;
 	FILE *f;
 
-	pathf(path, sizeof(path), "%s/type", gdir);
+	strf(path, sizeof(path), "%s/type", gdir);
 	if (read_text(path, g->type_text, sizeof(g->type_text)))
 		snprintf(g->type_text, sizeof(g->type_text), "?");
 	g->type = parse_type(g->type_text, false);
-	pathf(path, sizeof(path), "%s/reserved_regions", gdir);
+	strf(path, sizeof(path), "%s/reserved_regions", gdir);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		struct resv_region r, *nr;
@@ -196,7 +176,7 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 	}
 	if (f)
 		fclose(f);
-	pathf(path, sizeof(path), "%s/devices", gdir);
+	strf(path, sizeof(path), "%s/devices", gdir);
 	dir = opendir(path);
 	if (!dir) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
@@ -211,7 +191,7 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 		nd = grow(&g->devs, &g->ndevs, sizeof(*nd));
 		if (!nd)
 			break;
-		pathf(link, sizeof(link), "%s/%s", path, e->d_name);
+		strf(link, sizeof(link), "%s/%s", path, e->d_name);
 		load_device(link, e->d_name, nd);
 	}
 	closedir(dir);
@@ -230,7 +210,7 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 	struct dirent *e;
 
 	memset(m, 0, sizeof(*m));
-	pathf(base, sizeof(base), "%s/sys/kernel/iommu_groups",
+	strf(base, sizeof(base), "%s/sys/kernel/iommu_groups",
 		 strcmp(sysroot, "/") ? sysroot : "");
 	dir = opendir(base);
 	if (!dir) {
@@ -251,14 +231,15 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 			return -1;
 		}
 		ng->id = id;
-		pathf(gdir, sizeof(gdir), "%s/%s", base, e->d_name);
+		strf(gdir, sizeof(gdir), "%s/%s", base, e->d_name);
 		if (load_group(gdir, ng, why, whylen)) {
 			closedir(dir);
 			return -1;
 		}
 	}
 	closedir(dir);
-	qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_int);
+	if (m->ngroups)
+		qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_int);
 	return 0;
 }
 

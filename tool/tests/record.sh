@@ -7,24 +7,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build/record
-GATE_OUT=$out GATE_BUILD_ONLY=1 bash "$root/ci/gate.sh" >/dev/null
-. "$out/kernel.env"
 topos=("$@")
 [ ${#topos[@]} -gt 0 ] || topos=(intel amd none)
-python3 - "$root/ci/topologies.cfg" "$out/record.cfg" <<'PY'
-import configparser, sys
-c = configparser.ConfigParser(interpolation=None)
-c.read(sys.argv[1])
-for s in c.sections():
-    mock = "insmod:iommu_mock " if c[s].get("driver") == "mock" else ""
-    c[s]["programs"] = mock + "tool/tests/record-sysfs.sh"
-with open(sys.argv[2], "w") as f:
-    c.write(f)
-PY
+"$root/ci/boot-with.sh" "$out" tool/tests/record-sysfs.sh --timeout 300 "${topos[@]}"
 for t in "${topos[@]}"; do
-	python3 "$root/ci/vmrun.py" --cfg "$out/record.cfg" --kernel-env "$out/kernel.env" \
-		--initrd "$out/initramfs-$KVER.cpio.gz" --repo "$root" --bin "$out/bin" \
-		--kmod "$out/kmod/$KVER" --out "$out" --cores "$(nproc)" --timeout 300 "$t" >/dev/null
 	name=$t
 	[ "$t" = none ] && name=mock
 	dest=$root/fixtures/admin/$name

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * set-type: plan (kernel rules, safety checks), consent, then under a
+ * host-wide lock: journal, unbind, write the type, bind again, verify,
+ * drop the journal. Any failure puts the group back on its type and every
+ * device back on its driver. recover does the same from the journal a
+ * killed set-type left behind; explain and --dry-run print the plan.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libsmartcols.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "change.h"
+#include "checks.h"
+#include "journal.h"
+#include "model.h"
+#include "persist.h"
+#include "rules.h"
+#include "sysfs_ops.h"
+#include "target.h"
+#include "util.h"
+
+#define JOURNAL IA_RUNDIR "/journal"
+#define LOCK IA_RUNDIR "/lock"
+
+struct plan {
+	struct ia_model m;
+	const struct ia_group *g;
+	enum group_type to;
+	struct kver k;
+	struct rule_result rule;
+	struct findings f;
+	char priv[320];		/* "" when privileged (or not asked) */
+	int code;		/* what set-type exits with */
+	char verdict[640];
+	int nunbind;		/* devices set-type would unbind */
+};
+
+static void plan_free(struct plan *p)
+{
+	findings_free(&p->f);
+	ia_free(&p->m);
+}
+
+static bool unbinds(const struct plan *p)
+{
+	return p->rule.verdict == RULE_CHANGE;
+}
+
+/*
+ * Everything set-type decides before it changes anything. 0, or an exit
+ * code with @why for a target, type or tree that cannot be planned for.
+ */
+static int plan_make(const struct set_opts *o, const char *target, const char *type,
+		     struct plan *p, char *why, size_t whylen)
+{
+	int gi;
+
+	memset(p, 0, sizeof(*p));
+	p->to = parse_type(type, true);
+	if (p->to == TYPE_UNKNOWN || p->to == TYPE_BLOCKED) {
+		snprintf(why, whylen, "unknown type '%s' (identity, DMA, DMA-FQ or auto)", type);
+		return EXIT_USAGE;
+	}
+	if (ia_load(o->sysroot, &p->m, why, whylen))
+		return EXIT_FAILED;
+	gi = resolve_target(&p->m, target, why, whylen);
+	if (gi < 0) {
+		ia_free(&p->m);
+		return EXIT_USAGE;
+	}
+	if (kernel_release(o->sysroot, &p->k)) {
+		snprintf(why, whylen, "cannot tell the kernel's version (its rules depend on it)");
+		ia_free(&p->m);
+		return EXIT_FAILED;
+	}
+	ia_add_names(&p->m);
+	p->g = &p->m.groups[gi];
+	kernel_rules(&p->k, p->g, p->to, &p->rule);
+	check_group(o->sysroot, p->g, unbinds(p), &p->f);
+	if (!strcmp(o->sysroot, "/"))
+		check_privilege(p->priv, sizeof(p->priv));
+	for (int i = 0; unbinds(p) && i < p->g->ndevs; i++)
+		p->nunbind += !!p->g->devs[i].driver[0];
+
+	if (p->priv[0]) {
+		p->code = EXIT_PRIV;
+		snprintf(p->verdict, sizeof(p->verdict), "not permitted: %s", p->priv);
+	} else if (p->rule.verdict == RULE_REFUSED) {
+		p->code = EXIT_KERNEL;
+		strf(p->verdict, sizeof(p->verdict), "the kernel would refuse: %s%s%s",
+			 p->rule.why, p->rule.advice[0] ? ". What you can do: " : "",
+			 p->rule.advice);
+	} else if (p->rule.verdict == RULE_NOOP) {
+		p->code = EXIT_DONE;
+		snprintf(p->verdict, sizeof(p->verdict), "nothing to do: %s", p->rule.why);
+	} else if (findings_worst(&p->f, o->force) >= V_FORCE) {
+		bool forceable = findings_worst(&p->f, 1) < V_REFUSED;
+
+		p->code = EXIT_UNSAFE;
+		snprintf(p->verdict, sizeof(p->verdict), "refused as unsafe: a device is in use "
+			 "(%s)", forceable ? "--force overrides the network checks" :
+			 "--force does not override this");
+	} else {
+		p->code = EXIT_DONE;
+		snprintf(p->verdict, sizeof(p->verdict), "would change group %d from %s to %s%s",
+			 p->g->id, p->g->type_text, type_name(p->to),
+			 p->nunbind ? ", unbinding and rebinding its drivers" :
+			 unbinds(p) ? " (no driver to unbind)" : " with drivers bound");
+	}
+	return 0;
+}
+
+/* ---- dry run and explain ---- */
+
+static void row(struct libscols_table *tb, const char *a, const char *b, const char *c,
+		const char *d)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+
+	if (!ln)
+		return;
+	scols_line_set_data(ln, 0, a);
+	scols_line_set_data(ln, 1, b);
+	scols_line_set_data(ln, 2, c);
+	scols_line_set_data(ln, 3, d);
+}
+
+static void print_dry_run(const struct set_opts *o, const struct plan *p)
+{
+	struct libscols_table *tb = scols_new_table();
+	const struct ia_group *g = p->g;
+	char grp[32], buf[640];
+
+	if (!tb)
+		return;
+	scols_table_new_column(tb, "STEP", 9, 0);
+	scols_table_new_column(tb, "DEVICE", 12, 0);
+	scols_table_new_column(tb, "VERDICT", 8, 0);
+	scols_table_new_column(tb, "DETAIL", 0.6, o->json ? 0 : SCOLS_FL_WRAP);
+	scols_table_enable_json(tb, o->json);
+	scols_table_enable_raw(tb, o->raw);
+	scols_table_enable_noheadings(tb, o->noheadings);
+	scols_table_set_name(tb, "plan");
+	snprintf(grp, sizeof(grp), "group %d", g->id);
+	if (strcmp(o->sysroot, "/"))
+		row(tb, "privilege", "-", "info", "not checked below --sysroot");
+	else
+		row(tb, "privilege", "-", p->priv[0] ? "refused" : "ok",
+		    p->priv[0] ? p->priv : "CAP_SYS_ADMIN and CAP_SYS_RAWIO");
+	strf(buf, sizeof(buf), "%s%s%s", p->rule.why, p->rule.advice[0] ? ". " : "",
+		 p->rule.advice);
+	row(tb, "kernel", grp, p->rule.verdict == RULE_REFUSED ? "refused" : "ok", buf);
+	for (int i = 0; i < p->f.n; i++)
+		row(tb, p->f.v[i].check, p->f.v[i].device, verdict_name(p->f.v[i].v),
+		    p->f.v[i].text);
+	/* The steps, when there would be any. */
+	if (!p->code && p->rule.verdict != RULE_NOOP) {
+		row(tb, "plan", "-", "-", "take " LOCK ", write " JOURNAL);
+		for (int i = 0; unbinds(p) && i < g->ndevs; i++) {
+			if (!g->devs[i].driver[0])
+				continue;
+			snprintf(buf, sizeof(buf), "unbind from %s", g->devs[i].driver);
+			row(tb, "plan", g->devs[i].addr, "-", buf);
+		}
+		snprintf(buf, sizeof(buf), "write %s to type (now %s)", type_name(p->to),
+			 g->type_text);
+		row(tb, "plan", grp, "-", buf);
+		for (int i = 0; unbinds(p) && i < g->ndevs; i++) {
+			if (!g->devs[i].driver[0])
+				continue;
+			snprintf(buf, sizeof(buf), "bind to %s, wait for its bind event",
+				 g->devs[i].driver);
+			row(tb, "plan", g->devs[i].addr, "-", buf);
+		}
+		row(tb, "plan", grp, "-", "verify type and bindings, remove the journal");
+	}
+	strf(buf, sizeof(buf), "%s (exit %d)", p->verdict, p->code);
+	row(tb, "verdict", grp, p->code ? "refused" : "ok", buf);
+	scols_print_table(tb);
+	scols_unref_table(tb);
+}
+
+static void print_explain(const struct plan *p)
+{
+	const struct ia_group *g = p->g;
+	int shown = 0;
+
+	printf("Group %d is %s and holds %d device%s:\n", g->id, g->type_text, g->ndevs,
+	       g->ndevs == 1 ? "" : "s");
+	for (int i = 0; i < g->ndevs; i++) {
+		const struct ia_device *d = &g->devs[i];
+
+		char id[24] = "";
+
+		if (d->vendor[0])
+			snprintf(id, sizeof(id), " %s:%s", d->vendor, d->device);
+		printf("  %s%s, %s%s%s%s\n", d->addr, id, d->driver[0] ? "driver " : "",
+		       d->driver[0] ? d->driver : "no driver", d->name[0] ? ", " : "", d->name);
+	}
+	printf("\nTo make it %s on kernel %s: %s.\n", type_name(p->to), p->k.release, p->rule.why);
+	if (p->rule.advice[0])
+		printf("What you can do: %s.\n", p->rule.advice);
+	if (p->rule.verdict == RULE_CHANGE && p->nunbind)
+		printf("So iommu-admin would unbind %d driver%s, write the type, bind each device "
+		       "to the driver it had, and check the result; if any step fails, it puts "
+		       "the type and the drivers back.\n", p->nunbind, p->nunbind == 1 ? "" : "s");
+	printf("\n");
+	for (int i = 0; i < p->f.n; i++) {
+		const struct finding *f = &p->f.v[i];
+
+		if (f->v == V_OK)
+			continue;
+		printf("%s %s (%s): %s.\n", f->device, f->check,
+		       f->v == V_FORCE ? "refused unless --force" :
+		       f->v == V_REFUSED ? "refused, even with --force" : "not checked", f->text);
+		shown++;
+	}
+	if (!shown)
+		printf("No device is in use in a way the change would break (addresses, routes, "
+		       "mounts, swap, holders, the root filesystem, vfio).\n");
+	if (p->priv[0])
+		printf("This process may not make the change: %s.\n", p->priv);
+	printf("\nVerdict: %s (set-type would exit %d).\n", p->verdict, p->code);
+}
+
+int cmd_explain(const struct set_opts *o, const char *target, const char *type)
+{
+	struct plan p;
+	char why[512];
+	int ret = plan_make(o, target, type, &p, why, sizeof(why));
+
+	if (ret) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		return ret;
+	}
+	if (o->dry_run)
+		print_dry_run(o, &p);
+	else
+		print_explain(&p);
+	ret = p.code;
+	plan_free(&p);
+	return ret;
+}
+
+/* ---- the lock ---- */
+
+static int lock_take(bool wait, char *why, size_t whylen)
+{
+	char holder[32] = "";
+	int fd;
+
+	if (mkdir(IA_RUNDIR, 0700) && errno != EEXIST) {
+		snprintf(why, whylen, "%s: %s", IA_RUNDIR, strerror(errno));
+		return -1;
+	}
+	fd = open(LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		if (!wait) {
+			snprintf(why, whylen, "another iommu-admin (pid %s) is changing a group; "
+				 "--wait waits for it", holder[0] ? holder : "?");
+			close(fd);
+			return -2;
+		}
+		fprintf(stderr, "iommu-admin: waiting for pid %s to finish\n",
+			holder[0] ? holder : "?");
+		if (flock(fd, LOCK_EX)) {
+			snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	snprintf(holder, sizeof(holder), "%ld\n", (long)getpid());
+	/* The pid is only for the message of whoever waits: failure is harmless. */
+	if (!ftruncate(fd, 0))
+		(void)!pwrite(fd, holder, strlen(holder), 0);
+	return fd;
+}
+
+/* ---- doing it ---- */
+
+static bool type_is(enum group_type now, enum group_type want)
+{
+	if (want == TYPE_AUTO)
+		return now == TYPE_IDENTITY || now == TYPE_DMA || now == TYPE_DMA_FQ;
+	return now == want;
+}
+
+/*
+ * Bring the journal's group to type @t with every device on the driver
+ * the journal says it had. Idempotent: what is already right is left
+ * alone. 0, or -1 with @log saying what is still wrong.
+ */
+static int restore(const struct journal *j, enum group_type t, char *log, size_t loglen)
+{
+	char drv[64], why[1024];
+	int bad = 0;
+
+	log[0] = '\0';
+	if (!type_is(group_type_now(j->group), t)) {
+		for (int i = 0; i < j->ndevs; i++) {
+			if (dev_driver(j->group, j->devs[i].addr, drv, sizeof(drv)) || !drv[0])
+				continue;
+			if (dev_unbind(j->group, j->devs[i].addr, why, sizeof(why))) {
+				snprintf(log, loglen, "%s", why);
+				return -1;
+			}
+		}
+		if (group_write_type(j->group, t, why, sizeof(why))) {
+			snprintf(log, loglen, "%s", why);
+			bad = 1;	/* still bind the drivers back */
+		}
+	}
+	for (int i = 0; i < j->ndevs; i++) {
+		const struct j_dev *d = &j->devs[i];
+
+		if (!d->driver[0] || (!dev_driver(j->group, d->addr, drv, sizeof(drv)) &&
+				      !strcmp(drv, d->driver)))
+			continue;
+		if ((drv[0] && dev_unbind(j->group, d->addr, why, sizeof(why))) ||
+		    dev_bind(j->group, d->addr, d->driver, why, sizeof(why))) {
+			size_t used = strlen(log);
+
+			snprintf(log + used, loglen - used, "%s%s", used ? "\n" : "", why);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/* Type and bindings as the journal wants them after the change. */
+static int verify(const struct journal *j, char *why, size_t whylen)
+{
+	enum group_type now = group_type_now(j->group);
+	char drv[64];
+
+	if (!type_is(now, j->to)) {
+		snprintf(why, whylen, "group %d reads %s after writing %s", j->group,
+			 type_name(now), type_name(j->to));
+		return -1;
+	}
+	for (int i = 0; i < j->ndevs; i++) {
+		if (dev_driver(j->group, j->devs[i].addr, drv, sizeof(drv)) ||
+		    strcmp(drv, j->devs[i].driver)) {
+			snprintf(why, whylen, "%s is bound to %s, not %s", j->devs[i].addr,
+				 drv[0] ? drv : "nothing", j->devs[i].driver[0] ?
+				 j->devs[i].driver : "nothing");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int set_phase(struct journal *j, enum j_phase ph)
+{
+	int ret;
+
+	j->phase = ph;
+	ret = journal_write(JOURNAL, j);
+	if (ret)
+		fprintf(stderr, "iommu-admin: cannot update %s: %s\n", JOURNAL, strerror(-ret));
+	return ret;
+}
+
+/* After a failed step: everything back as the journal found it. */
+static int roll_back(struct journal *j, const char *what)
+{
+	char log[2048];
+
+	fprintf(stderr, "iommu-admin: failed: %s\n", what);
+	if (restore(j, j->from, log, sizeof(log))) {
+		fprintf(stderr, "iommu-admin: ROLLBACK INCOMPLETE: %s\n"
+			"iommu-admin: the journal %s is kept: run 'iommu-admin recover'\n",
+			log, JOURNAL);
+		return EXIT_FAILED;
+	}
+	journal_remove(JOURNAL);
+	fprintf(stderr, "iommu-admin: rolled back: group %d is %s again, every device on its "
+		"driver\n", j->group, type_name(j->from));
+	return EXIT_FAILED;
+}
+
+static int execute(const struct plan *p, struct journal *j)
+{
+	const struct ia_group *g = p->g;
+	char why[2048];
+	int ret, k = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->pid = (long)getpid();
+	j->group = g->id;
+	j->from = g->type;
+	j->to = p->to;
+	for (int i = 0; i < g->ndevs && i < J_MAX_DEVS; i++) {
+		snprintf(j->devs[i].addr, sizeof(j->devs[i].addr), "%s", g->devs[i].addr);
+		snprintf(j->devs[i].driver, sizeof(j->devs[i].driver), "%s", g->devs[i].driver);
+		j->ndevs++;
+	}
+	if (g->ndevs > J_MAX_DEVS) {
+		fprintf(stderr, "iommu-admin: group %d has more than %d devices\n", g->id,
+			J_MAX_DEVS);
+		return EXIT_FAILED;
+	}
+	ret = journal_write(JOURNAL, j);
+	if (ret) {
+		fprintf(stderr, "iommu-admin: cannot write %s: %s; nothing changed\n", JOURNAL,
+			strerror(-ret));
+		return EXIT_FAILED;
+	}
+	step_boundary("after-journal");
+	if (unbinds(p)) {
+		if (set_phase(j, PH_UNBIND))
+			return roll_back(j, "journal update");
+		for (int i = 0; i < j->ndevs; i++) {
+			if (!j->devs[i].driver[0])
+				continue;
+			if (dev_unbind(g->id, j->devs[i].addr, why, sizeof(why)))
+				return roll_back(j, why);
+			step_boundary("after-unbind:%d", ++k);
+		}
+	}
+	if (set_phase(j, PH_TYPE))
+		return roll_back(j, "journal update");
+	if (group_write_type(g->id, p->to, why, sizeof(why)))
+		return roll_back(j, why);
+	step_boundary("after-type");
+	if (set_phase(j, PH_REBIND))
+		return roll_back(j, "journal update");
+	k = 0;
+	for (int i = 0; unbinds(p) && i < j->ndevs; i++) {
+		if (!j->devs[i].driver[0])
+			continue;
+		if (dev_bind(g->id, j->devs[i].addr, j->devs[i].driver, why, sizeof(why)))
+			return roll_back(j, why);
+		step_boundary("after-bind:%d", ++k);
+	}
+	if (set_phase(j, PH_VERIFY))
+		return roll_back(j, "journal update");
+	if (verify(j, why, sizeof(why)))
+		return roll_back(j, why);
+	step_boundary("after-verify");
+	ret = journal_remove(JOURNAL);
+	if (ret)
+		fprintf(stderr, "iommu-admin: done, but cannot remove %s: %s\n", JOURNAL,
+			strerror(-ret));
+	return EXIT_DONE;
+}
+
+static bool consent(const struct set_opts *o, const struct plan *p)
+{
+	char answer[16] = "";
+
+	if (o->yes || !p->nunbind)
+		return true;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "iommu-admin: set-type unbinds %d device%s of group %d from their "
+			"drivers:\n", p->nunbind, p->nunbind == 1 ? "" : "s", p->g->id);
+		for (int i = 0; i < p->g->ndevs; i++)
+			if (p->g->devs[i].driver[0])
+				fprintf(stderr, "  %s (%s)\n", p->g->devs[i].addr,
+					p->g->devs[i].driver);
+		fprintf(stderr, "iommu-admin: not a terminal: confirm with --yes\n");
+		return false;
+	}
+	printf("Group %d: %s -> %s. These devices lose their drivers until the change is "
+	       "made:\n", p->g->id, p->g->type_text, type_name(p->to));
+	for (int i = 0; i < p->g->ndevs; i++)
+		if (p->g->devs[i].driver[0])
+			printf("  %s %s (%s)\n", p->g->devs[i].addr, p->g->devs[i].name,
+			       p->g->devs[i].driver);
+	printf("Proceed? [y/N] ");
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int persist(const struct set_opts *o, const struct plan *p)
+{
+	struct wishes w;
+	char why[512], exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "iommu-admin: --persist: cannot tell where this program is\n");
+		return EXIT_FAILED;
+	}
+	exe[n] = '\0';
+	if (wishes_load(o->root, &w, why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
+		return EXIT_FAILED;
+	}
+	/* Every device of the group: whichever appears first at boot applies it. */
+	for (int i = 0; i < p->g->ndevs; i++)
+		wishes_set(&w, p->g->devs[i].addr, p->to);
+	if (wishes_save(o->root, &w, exe, why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
+		return EXIT_FAILED;
+	}
+	printf("iommu-admin: group %d: %s recorded for the next boots\n", p->g->id,
+	       type_name(p->to));
+	return EXIT_DONE;
+}
+
+static void print_refusal(const struct set_opts *o, const struct plan *p)
+{
+	fprintf(stderr, "iommu-admin: group %d: %s\n", p->g->id, p->verdict);
+	for (int i = 0; i < p->f.n; i++) {
+		const struct finding *f = &p->f.v[i];
+
+		if (f->v == V_REFUSED || (f->v == V_FORCE && !o->force))
+			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f->device, f->check, f->text,
+				f->v == V_FORCE ? " (--force overrides)" : "");
+	}
+	fprintf(stderr, "iommu-admin: nothing changed\n");
+}
+
+int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
+{
+	struct journal j;
+	struct plan p;
+	char why[512];
+	int lock = -1, ret;
+
+	if (o->dry_run)
+		return cmd_explain(o, target, type);
+	if (strcmp(o->sysroot, "/")) {
+		fprintf(stderr, "iommu-admin: --sysroot is for reading: set-type changes only "
+			"the running system (--dry-run or explain show the plan)\n");
+		return EXIT_USAGE;
+	}
+	if (parse_type(type, true) == TYPE_UNKNOWN || parse_type(type, true) == TYPE_BLOCKED) {
+		fprintf(stderr, "iommu-admin: unknown type '%s' (identity, DMA, DMA-FQ or auto)\n",
+			type);
+		return EXIT_USAGE;
+	}
+	if (check_privilege(why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		return EXIT_PRIV;
+	}
+	lock = lock_take(o->wait, why, sizeof(why));
+	if (lock < 0) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		return lock == -2 ? EXIT_BUSY : EXIT_FAILED;
+	}
+	if (!access(JOURNAL, F_OK)) {
+		fprintf(stderr, "iommu-admin: an interrupted set-type left %s: run 'iommu-admin "
+			"recover' first\n", JOURNAL);
+		close(lock);
+		return EXIT_FAILED;
+	}
+	/* Planned under the lock: what another set-type changed is seen. */
+	ret = plan_make(o, target, type, &p, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		close(lock);
+		return ret;
+	}
+	if (p.code) {
+		print_refusal(o, &p);
+		ret = p.code;
+	} else if (p.rule.verdict == RULE_NOOP) {
+		if (!o->quiet)
+			printf("iommu-admin: %s\n", p.verdict);
+		ret = EXIT_DONE;
+	} else if (!consent(o, &p)) {
+		fprintf(stderr, "iommu-admin: not confirmed; nothing changed\n");
+		ret = EXIT_USAGE;
+	} else {
+		ret = execute(&p, &j);
+		if (!ret)
+			printf("iommu-admin: group %d: %s -> %s%s\n", p.g->id, p.g->type_text,
+			       type_name(group_type_now(p.g->id)),
+			       p.nunbind ? "; every device back on its driver" : "");
+	}
+	if (!ret && o->persist)
+		ret = persist(o, &p);
+	plan_free(&p);
+	close(lock);
+	return ret;
+}
+
+int cmd_recover(const struct set_opts *o)
+{
+	struct journal j;
+	char why[2048];
+	int lock, ret;
+	bool finish;
+
+	(void)o;
+	if (check_privilege(why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		return EXIT_PRIV;
+	}
+	lock = lock_take(true, why, sizeof(why));
+	if (lock < 0) {
+		fprintf(stderr, "iommu-admin: %s\n", why);
+		return EXIT_FAILED;
+	}
+	ret = journal_read(JOURNAL, &j, why, sizeof(why));
+	if (ret == -ENOENT) {
+		printf("iommu-admin: nothing to recover (no %s)\n", JOURNAL);
+		close(lock);
+		return EXIT_DONE;
+	}
+	if (ret) {
+		fprintf(stderr, "iommu-admin: %s: %s\n", JOURNAL,
+			ret == -EINVAL ? why : strerror(-ret));
+		close(lock);
+		return EXIT_FAILED;
+	}
+	/*
+	 * Past the type write, with the new type in place: finish the change
+	 * (bind the drivers back). Before it: undo (same, with the old type).
+	 */
+	finish = j.phase >= PH_TYPE && type_is(group_type_now(j.group), j.to) &&
+		 j.from != j.to;
+	fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, pid %ld) "
+		"stopped at '%s': %s\n", j.group, type_name(j.from), type_name(j.to), j.pid,
+		phase_name(j.phase), finish ? "finishing it" : "undoing it");
+	if (restore(&j, finish ? j.to : j.from, why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: recovery incomplete: %s\niommu-admin: %s is kept\n",
+			why, JOURNAL);
+		close(lock);
+		return EXIT_FAILED;
+	}
+	journal_remove(JOURNAL);
+	printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
+	       finish ? "finished" : "undone", j.group, type_name(group_type_now(j.group)));
+	close(lock);
+	return EXIT_DONE;
+}

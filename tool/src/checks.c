@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Safety checks. The network side asks the kernel over rtnetlink (libnl)
+ * which addresses and routes use an interface or the bond, bridge or team
+ * it is enslaved to; link-local addresses and routes, which every up
+ * interface has, do not count. The storage side reads the mount table,
+ * the swap list and the holders directories.
+ */
+#include <cap-ng.h>
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "util.h"
+
+const char *verdict_name(enum verdict v)
+{
+	static const char *const names[] = { "ok", "info", "refused-unless-force", "refused" };
+
+	return names[v];
+}
+
+static __attribute__((format(printf, 5, 6)))
+void add(struct findings *f, const char *dev, const char *check, enum verdict v,
+	 const char *fmt, ...)
+{
+	struct finding *n = realloc(f->v, (size_t)(f->n + 1) * sizeof(*n));
+	va_list ap;
+
+	if (!n)
+		return;
+	f->v = n;
+	n = &f->v[f->n++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->device, sizeof(n->device), "%s", dev);
+	snprintf(n->check, sizeof(n->check), "%s", check);
+	n->v = v;
+	va_start(ap, fmt);
+	vsnprintf(n->text, sizeof(n->text), fmt, ap);
+	va_end(ap);
+}
+
+void findings_free(struct findings *f)
+{
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+enum verdict findings_worst(const struct findings *f, int force)
+{
+	enum verdict w = V_OK;
+
+	for (int i = 0; i < f->n; i++) {
+		enum verdict v = f->v[i].v;
+
+		if (v == V_FORCE && force)
+			v = V_OK;
+		if (v == V_INFO)
+			v = V_OK;
+		if (v > w)
+			w = v;
+	}
+	return w;
+}
+
+int check_privilege(char *why, size_t whylen)
+{
+	int admin, rawio;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process()) {
+		snprintf(why, whylen, "cannot read this process's capabilities");
+		return -1;
+	}
+	admin = capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN);
+	rawio = capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_RAWIO);
+	if (admin && rawio)
+		return 0;
+	snprintf(why, whylen, "missing capability %s%s%s: the kernel lets only a process with "
+		 "both CAP_SYS_ADMIN and CAP_SYS_RAWIO write a group's type (run as root)",
+		 admin ? "" : "CAP_SYS_ADMIN", !admin && !rawio ? " and " : "",
+		 rawio ? "" : "CAP_SYS_RAWIO");
+	return -1;
+}
+
+/* ---- network ---- */
+
+struct net {
+	struct nl_sock *sk;
+	struct nl_cache *links, *addrs, *routes;
+};
+
+static int net_open(struct net *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->sk = nl_socket_alloc();
+	if (!n->sk || nl_connect(n->sk, NETLINK_ROUTE) ||
+	    rtnl_link_alloc_cache(n->sk, AF_UNSPEC, &n->links) ||
+	    rtnl_addr_alloc_cache(n->sk, &n->addrs) ||
+	    rtnl_route_alloc_cache(n->sk, AF_UNSPEC, 0, &n->routes))
+		return -1;
+	return 0;
+}
+
+static void net_close(struct net *n)
+{
+	if (n->routes)
+		nl_cache_free(n->routes);
+	if (n->addrs)
+		nl_cache_free(n->addrs);
+	if (n->links)
+		nl_cache_free(n->links);
+	if (n->sk)
+		nl_socket_free(n->sk);
+}
+
+static void append(char *buf, size_t len, const char *s)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", s);
+}
+
+static int link_local6(struct nl_addr *a)
+{
+	const unsigned char *b = nl_addr_get_binary_addr(a);
+
+	return nl_addr_get_family(a) == AF_INET6 && nl_addr_get_len(a) == 16 &&
+	       b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+}
+
+/* What @ifindex carries, into @what; the count. */
+static int carried(struct net *n, int ifindex, char *what, size_t len)
+{
+	struct nl_object *o;
+	char a[128];
+	int count = 0;
+
+	what[0] = '\0';
+	for (o = nl_cache_get_first(n->addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *ad = (struct rtnl_addr *)o;
+
+		if (rtnl_addr_get_ifindex(ad) != ifindex || rtnl_addr_get_scope(ad) == RT_SCOPE_LINK)
+			continue;
+		nl_addr2str(rtnl_addr_get_local(ad), a, sizeof(a));
+		count++;
+		append(what, len, a);
+	}
+	for (o = nl_cache_get_first(n->routes); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *r = (struct rtnl_route *)o;
+		struct nl_addr *dst = rtnl_route_get_dst(r);
+		int uses = 0;
+
+		if (rtnl_route_get_table(r) == RT_TABLE_LOCAL || rtnl_route_get_type(r) != RTN_UNICAST ||
+		    (dst && link_local6(dst)))
+			continue;
+		for (int i = 0; i < rtnl_route_get_nnexthops(r); i++)
+			if (rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == ifindex)
+				uses = 1;
+		if (!uses)
+			continue;
+		if (!dst || !nl_addr_get_prefixlen(dst))
+			snprintf(a, sizeof(a), "route default (%s)",
+				 rtnl_route_get_family(r) == AF_INET6 ? "IPv6" : "IPv4");
+		else
+			snprintf(a, sizeof(a), "route %s", nl_addr2str(dst, (char[128]){ 0 }, 128));
+		count++;
+		append(what, len, a);
+	}
+	return count;
+}
+
+static void check_iface(struct net *n, const char *dev, const char *ifname, struct findings *f)
+{
+	char what[400], cur[IFNAMSIZ], chain[128];
+	int idx = rtnl_link_name2i(n->links, ifname);
+
+	if (!idx) {
+		add(f, dev, "network", V_INFO, "%s: no such interface in this network namespace",
+		    ifname);
+		return;
+	}
+	snprintf(cur, sizeof(cur), "%s", ifname);
+	chain[0] = '\0';
+	/* The interface, then its master, its master's master... */
+	for (int depth = 0; depth < 5; depth++) {
+		struct rtnl_link *l = rtnl_link_get(n->links, idx);
+		int master = l ? rtnl_link_get_master(l) : 0;
+
+		if (l)
+			rtnl_link_put(l);
+		if (carried(n, idx, what, sizeof(what))) {
+			if (depth == 0)
+				add(f, dev, "network", V_FORCE, "%s carries %s", ifname, what);
+			else
+				add(f, dev, "network", V_FORCE, "%s is enslaved to %s, which carries %s",
+				    ifname, cur, what);
+			return;
+		}
+		if (!master || !rtnl_link_i2name(n->links, master, cur, sizeof(cur)))
+			break;
+		append(chain, sizeof(chain), cur);
+		idx = master;
+	}
+	add(f, dev, "network", V_OK, "%s carries no address or route (link-local ones not "
+	    "counted)%s%s", ifname, chain[0] ? "; nor do its masters " : "", chain);
+}
+
+/* ---- storage ---- */
+
+struct mount {
+	char majmin[16];
+	char point[256];
+	char fstype[32];
+	char source[256];
+};
+
+static int read_mounts(const char *sysroot, struct mount **out)
+{
+	char path[4096], line[2048];
+	struct mount *m = NULL;
+	int n = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", strcmp(sysroot, "/") ? sysroot : "");
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		struct mount x;
+		char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %15s %*s %255s", x.majmin, x.point) != 2 ||
+		    sscanf(dash + 3, "%31s %255s", x.fstype, x.source) != 2)
+			continue;
+		struct mount *nm = realloc(m, (size_t)(n + 1) * sizeof(*m));
+
+		if (!nm)
+			break;
+		m = nm;
+		m[n++] = x;
+	}
+	fclose(fp);
+	*out = m;
+	return n;
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "re");
+	int ok;
+
+	if (!fp)
+		return -1;
+	ok = fgets(buf, (int)len, fp) != NULL;
+	fclose(fp);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* A block device's name and its partitions' (sysfs class/block/NAME/NAMEp1...). */
+static int block_family(const char *sysroot, const char *disk, char names[][32], int max)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(names[n++], 32, "%s", disk);
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", strcmp(sysroot, "/") ? sysroot : "",
+		 disk);
+	d = opendir(path);
+	while (d && (e = readdir(d)) && n < max) {
+		char p[4200];
+		struct stat st;
+
+		strf(p, sizeof(p), "%s/%s/partition", path, e->d_name);
+		if (e->d_name[0] != '.' && strlen(e->d_name) < 32 && !stat(p, &st))
+			snprintf(names[n++], 32, "%s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void check_block(const char *sysroot, const char *dev, const char *disk,
+			const struct mount *mounts, int nmounts, struct findings *f)
+{
+	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	char names[32][32], path[4200], line[512];
+	int n = block_family(sysroot, disk, names, 32), bad = 0;
+	FILE *fp;
+
+	for (int i = 0; i < n; i++) {
+		char majmin[16] = "", dpath[64];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/sys/class/block/%s/dev", root, names[i]);
+		read_line(path, majmin, sizeof(majmin));
+		strf(dpath, sizeof(dpath), "/dev/%s", names[i]);
+		for (int m = 0; m < nmounts; m++) {
+			if ((!majmin[0] || strcmp(mounts[m].majmin, majmin)) &&
+			    strcmp(mounts[m].source, dpath))
+				continue;
+			bad++;
+			if (!strcmp(mounts[m].point, "/"))
+				add(f, dev, "root", V_REFUSED, "%s holds the root filesystem (%s): "
+				    "unbinding it would take the system down", names[i],
+				    mounts[m].fstype);
+			else
+				add(f, dev, "block", V_REFUSED, "%s is mounted on %s (%s): unmount "
+				    "it first", names[i], mounts[m].point, mounts[m].fstype);
+		}
+		snprintf(path, sizeof(path), "%s/sys/class/block/%s/holders", root, names[i]);
+		d = opendir(path);
+		while (d && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			bad++;
+			add(f, dev, "block", V_REFUSED, "%s is held by %s (device-mapper, md or "
+			    "the like): take that down first", names[i], e->d_name);
+		}
+		if (d)
+			closedir(d);
+		snprintf(path, sizeof(path), "%s/proc/swaps", root);
+		fp = fopen(path, "re");
+		while (fp && fgets(line, sizeof(line), fp)) {
+			char file[256];
+			struct stat st;
+			unsigned int ma, mi;
+			int same = 0;
+
+			if (sscanf(line, "%255s", file) != 1 || !strcmp(file, "Filename"))
+				continue;
+			same = !strcmp(file, dpath);
+			if (!same && !root[0] && majmin[0] && sscanf(majmin, "%u:%u", &ma, &mi) == 2 &&
+			    !stat(file, &st) && S_ISBLK(st.st_mode))
+				same = st.st_rdev == makedev(ma, mi);
+			if (same) {
+				bad++;
+				add(f, dev, "block", V_REFUSED, "%s is active swap: swapoff it "
+				    "first", names[i]);
+			}
+		}
+		if (fp)
+			fclose(fp);
+	}
+	if (!bad)
+		add(f, dev, "block", V_OK, "%s%s: %s", disk, n > 1 ? " and its partitions" : "",
+		    nmounts ? "not mounted, not swap, no holders" : "not swap, no holders");
+}
+
+/*
+ * A virtio-9p transport is a PCI device too: if its mount tag is the
+ * source of a mounted 9p filesystem, unbinding it pulls that mount away.
+ */
+static void check_9p(const char *sysroot, int group, const struct ia_device *d,
+		     const struct mount *mounts, int nmounts, struct findings *f)
+{
+	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	char path[4200], tag[256];
+	struct dirent *e;
+	DIR *dir;
+
+	strf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d/devices/%s", root, group, d->addr);
+	dir = opendir(path);
+	while (dir && (e = readdir(dir))) {
+		char p[4400];
+
+		if (strncmp(e->d_name, "virtio", 6))
+			continue;
+		strf(p, sizeof(p), "%s/%s/mount_tag", path, e->d_name);
+		if (read_line(p, tag, sizeof(tag)))
+			continue;
+		for (int m = 0; m < nmounts; m++) {
+			if (strcmp(mounts[m].fstype, "9p") || strcmp(mounts[m].source, tag))
+				continue;
+			if (!strcmp(mounts[m].point, "/"))
+				add(f, d->addr, "root", V_REFUSED, "carries the root filesystem (9p "
+				    "tag %s): unbinding it would take the system down", tag);
+			else
+				add(f, d->addr, "block", V_REFUSED, "carries the 9p filesystem %s "
+				    "mounted on %s", tag, mounts[m].point);
+			break;
+		}
+	}
+	if (dir)
+		closedir(dir);
+}
+
+void check_group(const char *sysroot, const struct ia_group *g, bool unbind, struct findings *f)
+{
+	struct mount *mounts = NULL;
+	int nmounts = read_mounts(sysroot, &mounts);
+	int live = !strcmp(sysroot, "/");
+	struct net net;
+	int have_net = 0;
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < g->ndevs; i++) {
+		const struct ia_device *d = &g->devs[i];
+
+		if (!strncmp(d->driver, "vfio", 4))
+			add(f, d->addr, "driver", V_REFUSED, "bound to %s: a VM or userspace driver "
+			    "may own the group; release it and unbind %s first", d->driver,
+			    d->driver);
+		else if (d->driver[0])
+			add(f, d->addr, "driver", V_OK, "bound to %s: %s", d->driver,
+			    unbind ? "unbound, then bound again" :
+			    "stays bound, so what it carries is not at risk");
+		/* A device that keeps its driver loses no address, mount or root. */
+		if (!unbind)
+			continue;
+		else
+			add(f, d->addr, "driver", V_OK, "no driver bound");
+		for (int k = 0; k < d->nnet; k++) {
+			if (!live) {
+				add(f, d->addr, "network", V_INFO, "%s: not checked below --sysroot "
+				    "(addresses and routes are the running host's)", d->net[k]);
+				continue;
+			}
+			if (!have_net) {
+				have_net = net_open(&net) ? -1 : 1;
+				if (have_net < 0)
+					net_close(&net);
+			}
+			if (have_net < 0)
+				add(f, d->addr, "network", V_FORCE, "%s: cannot read addresses and "
+				    "routes over rtnetlink: treated as in use", d->net[k]);
+			else
+				check_iface(&net, d->addr, d->net[k], f);
+		}
+		if (nmounts < 0 && d->nblock)
+			add(f, d->addr, "block", live ? V_REFUSED : V_INFO, "no mount table%s",
+			    live ? ": cannot tell what is mounted" : " recorded below --sysroot");
+		/* Holders and swap are checked with or without it. */
+		for (int k = 0; k < d->nblock; k++)
+			check_block(sysroot, d->addr, d->block[k], mounts, nmounts < 0 ? 0 : nmounts,
+				    f);
+		check_9p(sysroot, g->id, d, mounts, nmounts < 0 ? 0 : nmounts, f);
+	}
+	if (have_net > 0)
+		net_close(&net);
+	free(mounts);
+}
