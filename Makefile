@@ -3,12 +3,14 @@
 #   make gate    the suite on Debian's current kernel, every topology
 #   make check   the project's own tests (includes the gate)
 #   make static  the attach_dev static check (KSRC= a tree, DIFF= a patch)
+#   make check-debug   the debug lane: builds the debug kernel once (cached),
+#                      then the gate on it (KERNEL=debug; see README.md)
 # See README.md for the variables each takes.
 
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all gate check static kselftest modules selftests bench clean help
+.PHONY: all gate check check-debug static kselftest modules selftests bench clean help
 
 all: selftests
 
@@ -20,6 +22,9 @@ gate:
 
 check:
 	@bash ci/check.sh
+
+check-debug:
+	@KERNEL=debug bash ci/gate.sh
 
 static:
 	@bash static/run.sh

@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 root=$(dirname "$here")
-out=${1:?usage: boot-with.sh OUT PROGRAMS [options] TOPOLOGY...}
+out=$(realpath -m "${1:?usage: boot-with.sh OUT PROGRAMS [options] TOPOLOGY...}")
 programs=${2:?usage: boot-with.sh OUT PROGRAMS [options] TOPOLOGY...}
 shift 2
 opts=() topos=()

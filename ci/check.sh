@@ -94,6 +94,8 @@ gate_refuses() {
 	try "KERNEL_DEB that is not a package" "is not a Debian package" KERNEL_DEB=/etc/passwd HEADERS_DEB=/etc/passwd
 	try "STRESS neither long nor short" "STRESS=forever: want long" STRESS=forever
 	try "a guest variable with a space" "IOMMU_RACE_MS=1 0: letters" "IOMMU_RACE_MS=1 0"
+	try "a topology the kernel cannot run (virtio-iommu on Debian's)" \
+		"topology virtio is not available" TOPOLOGIES=virtio
 	if [ -n "${VMLINUZ:-}" ]; then
 		fake=$out/fake-headers
 		mkdir -p "$fake/include/generated"

@@ -6,6 +6,7 @@
 # fragment>/ and reused. Prints that directory; it holds bzImage,
 # lib/modules/<ver> (installed, depmod run), build/ (the tree, for the
 # test modules) and build-time.txt.
+# --cached: print the directory if it is built, else exit 1 (build nothing).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 # shellcheck source=linux-source.sh
@@ -17,6 +18,7 @@ if [ -f "$dest/.done" ]; then
 	echo "$dest"
 	exit 0
 fi
+[ "${1:-}" != --cached ] || exit 1
 echo "debug-kernel: building linux-source $ver with $(basename "$frag") into $dest" >&2
 echo "debug-kernel: this takes a long while on $(nproc) cores; it is cached afterwards" >&2
 rm -rf "$dest" && mkdir -p "$dest"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install, once, the Debian packages a job needs. Usage: deps.sh JOB...
 # Jobs: gate (VMs, kernel packages, report), build (compilers), check,
-# static (Coccinelle), tool (iommu-admin).
+# static (Coccinelle), tool (iommu-admin), arm64 (the smmuv3 topology).
 # Only missing packages are installed, and the script says which.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ declare -A pkgs=(
 	[gate]="qemu-system-x86 busybox-static cpio perl libtap-formatter-junit-perl kmod xz-utils python3 coreutils"
 	[check]="clang libclang-rt-14-dev"
 	[static]="coccinelle python3 xz-utils patch"
+	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
 )
 

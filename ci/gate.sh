@@ -4,10 +4,14 @@
 # boot one VM per topology, run the selftests inside, and judge the results.
 #
 # Environment (all optional):
-#   KERNEL MODULES KBUILD | KERNEL_DEB HEADERS_DEB   the kernel (ci/kernel.sh)
+#   KERNEL MODULES KBUILD | KERNEL_DEB HEADERS_DEB   the kernel (ci/kernel.sh);
+#                            KERNEL=debug: the debug lane (KASAN, lockdep,
+#                            kmemleak, fail-nth; adds the virtio-iommu topology;
+#                            CYCLES= module load/unload cycles, 1000)
 #   KSRC=dir                 its source, for the static column (default:
 #                            Debian's linux-source when its version matches)
 #   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg
+#   ARM64=0                  leave out the arm64 topology (smmuv3)
 #   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
@@ -35,13 +39,18 @@ esac
 # What the tests inside read from their environment, passed on as given.
 genv=
 for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RACE_UNSAFE \
-	 RACE_RUNS RACE_RUN_MS; do
+	 RACE_RUNS RACE_RUN_MS CYCLES; do
 	val=${!v:-}
 	[ -z "$val" ] && continue
 	[[ $val =~ ^[A-Za-z0-9_.-]+$ ]] || fail "$v=$val: letters, digits, '.', '_' and '-' only"
 	genv+=${genv:+,}$v=$val
 done
 
+# The debug kernel (KASAN, lockdep) runs the suite several times slower,
+# and 1000 module load/unload cycles take longer than half an hour.
+if [ "${KERNEL:-}" = debug ]; then
+	: "${TEST_TIMEOUT:=10800}" "${GATE_TIMEOUT:=14400}"
+fi
 "$here/deps.sh" gate build tool || fail "cannot install what the gate needs"
 mkdir -p "$out" || fail "cannot create $out"
 rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml
@@ -49,6 +58,21 @@ rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$
 # shellcheck source=/dev/null
 . "$out/kernel.env"
 ksft=$("$here/ksft.sh") || fail "no kselftest harness"
+
+# This kernel's topologies: those whose "requires" its .config has, with
+# the debug programs added on a debug build (ci/lib/topology.py).
+# arm64 (smmuv3) follows Debian's own kernel: the same version's arm64 build.
+arches=x86_64
+if [ -z "${KERNEL:-}${KERNEL_DEB:-}" ] && [ "${ARM64:-1}" = 1 ]; then
+	arches=x86_64,aarch64
+fi
+cfg=$out/topologies.cfg
+avail=$(python3 "$here/lib/topology.py" effective "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
+	"$arches") || fail "cannot read $here/topologies.cfg or $KBUILD/.config"
+for t in ${TOPOLOGIES:-}; do
+	[[ " $avail " == *" $t "* ]] || fail "topology $t is not available on $KVER (have: $avail; see above)"
+done
+topos=${TOPOLOGIES:-$avail}
 
 kmod=$out/kmod/$KVER
 bin=$out/bin
@@ -63,14 +87,48 @@ make -s -C "$root/tool" OUT="$bin" "$bin/iommu-admin" "$bin/iommu-admin.asan" >>
 	{ tail -n 30 "$out/build.log" >&2; fail "iommu-admin does not build"; }
 initrd=$out/initramfs-$KVER.cpio.gz
 "$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"
+
+# The arm64 side, when an arm64 topology runs: its kernel, our modules
+# cross-built against it, static selftests, its initramfs (ci/arm64.sh).
+aenv=
+# shellcheck disable=SC2086
+if python3 - "$cfg" $topos <<'PY'
+import configparser, sys
+c = configparser.ConfigParser(interpolation=None)
+c.read(sys.argv[1])
+sys.exit(0 if any(c[t].get("arch") == "aarch64" for t in sys.argv[2:]) else 1)
+PY
+then
+	"$here/deps.sh" arm64 || fail "cannot install what the arm64 lane needs"
+	"$here/arm64.sh" "$out" "$KVER" || fail "no arm64 kernel (see above)"
+	A_KVER=$(. "$out/kernel-aarch64.env"; echo "$KVER")
+	A_KBUILD=$(. "$out/kernel-aarch64.env"; echo "$KBUILD")
+	A_MODROOT=$(. "$out/kernel-aarch64.env"; echo "$MODROOT")
+	A_BUSYBOX=$(. "$out/kernel-aarch64.env"; echo "$BUSYBOX")
+	echo "gate: building test modules and selftests for $A_KVER (arm64)"
+	make -s -C "$root/kmod-helpers" KBUILD="$A_KBUILD" OUT="$out/kmod/$A_KVER" ARCH=arm64 \
+		CROSS_COMPILE=aarch64-linux-gnu- KERNELRELEASE="$A_KVER" >>"$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log" >&2; fail "the test modules do not build for $A_KVER"; }
+	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/bin-aarch64" \
+		CC=aarch64-linux-gnu-gcc LDFLAGS=-static >>"$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build for arm64"; }
+	BUSYBOX=$A_BUSYBOX EXTRA_MODULES=virtio_console "$here/guest/mkinitramfs.sh" "$A_MODROOT" \
+		"$A_KVER" "$out/initramfs-$A_KVER.cpio.gz" || fail "cannot build the arm64 initramfs"
+	cat >> "$out/kernel-aarch64.env" <<ENV
+INITRD='$out/initramfs-$A_KVER.cpio.gz'
+BIN='$out/bin-aarch64'
+KMOD='$out/kmod/$A_KVER'
+ENV
+	aenv="--kernel-env-aarch64 $out/kernel-aarch64.env"
+fi
 # bench/gate boots the VMs itself, from what is built so far.
 [ "${GATE_BUILD_ONLY:-0}" = 0 ] || exit 0
 
 # shellcheck disable=SC2086
-python3 "$here/vmrun.py" --cfg "$here/topologies.cfg" --kernel-env "$out/kernel.env" \
+python3 "$here/vmrun.py" --cfg "$cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
 	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
-	--cores "$(nproc)" --guest-env "$genv" ${TOPOLOGIES:-} || fail "could not run the VMs"
+	--cores "$(nproc)" --guest-env "$genv" $aenv $topos || fail "could not run the VMs"
 
 # The static check beside the dynamic verdicts, on the same kernel's
 # source: KSRC=, or Debian's linux-source when it is the booted package's
@@ -93,9 +151,9 @@ fi
 strict=
 [ "${STRICT:-0}" = 0 ] || strict=--strict
 # shellcheck disable=SC2086
-python3 "$here/report.py" --out "$out" --cfg "$here/topologies.cfg" \
+python3 "$here/report.py" --out "$out" --cfg "$cfg" \
 	--kernel-env "$out/kernel.env" --srcdir "$root/selftests" --profiles "$here/expect" \
-	--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict ${TOPOLOGIES:-}
+	--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict $topos
 rc=$?
 echo "gate: results in $out (summary.json, junit.xml, <topology>.ktap, <topology>.console.log)"
 exit $rc

@@ -6,6 +6,9 @@
 #   (default)                    Debian's linux-image-amd64, downloaded, never installed
 #   KERNEL= MODULES= KBUILD=     a bzImage, its lib/modules/<ver>, its headers/build dir
 #   KERNEL_DEB= HEADERS_DEB=     a kernel image package and its headers package
+#   KERNEL=debug                 Debian's linux-source-6.1 built with ci/debug-kernel.config
+#                                (KASAN, lockdep, kmemleak, fault injection, virtio-iommu;
+#                                built once, cached: ci/debug-kernel.sh)
 #
 # MODROOT is a directory holding lib/modules/<ver> with modules.dep made.
 set -euo pipefail
@@ -86,7 +89,13 @@ extract_deb() { # deb -> directory it is unpacked in (cached by content)
 	echo "$dir"
 }
 
-if [ -n "${KERNEL_DEB:-}" ] || [ -n "${HEADERS_DEB:-}" ]; then
+if [ "${KERNEL:-}" = debug ]; then
+	dk=$("$(dirname "$(realpath "$0")")/debug-kernel.sh") || die "cannot build the debug kernel"
+	KERNEL=$dk/bzImage
+	MODULES=$(ls -d "$dk"/lib/modules/* | head -n1)
+	KBUILD=$dk/build
+	KDESC="debug build of linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) + ci/debug-kernel.config ($(cat "$dk/build-time.txt") to build)"
+elif [ -n "${KERNEL_DEB:-}" ] || [ -n "${HEADERS_DEB:-}" ]; then
 	[ -f "${KERNEL_DEB:-}" ] || die "KERNEL_DEB='${KERNEL_DEB:-}' is not a file"
 	[ -f "${HEADERS_DEB:-}" ] || die "HEADERS_DEB='${HEADERS_DEB:-}' is not a file (KERNEL_DEB needs it)"
 	kroot=$(extract_deb "$KERNEL_DEB")

@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import topology  # noqa: E402
 
-QEMU = {"x86_64": "qemu-system-x86_64"}
+QEMU = {"x86_64": "qemu-system-x86_64", "aarch64": "qemu-system-aarch64"}
 RUNNER_DONE = "# icg-runner-done"
 
 
@@ -38,29 +38,48 @@ def nospace(name, value):
 
 
 def command(t, a, kenv, scratch, stem, bare):
+    """The QEMU command line. @kenv is the kernel of the topology's
+    architecture; another architecture than the host's brings its own
+    initramfs, programs, modules and userland (CHROOT) in @kenv."""
+    foreign = t.arch != "x86_64"
+    initrd = kenv["INITRD"] if foreign else a.initrd
+    bindir = kenv["BIN"] if foreign else a.bin
+    kmod = kenv["KMOD"] if foreign else a.kmod
     params = {
-        "topo": t.name, "repo": a.repo, "bin": a.bin, "kmod": a.kmod,
+        "topo": t.name, "repo": a.repo, "bin": bindir, "kmod": kmod,
         "modroot": kenv["MODROOT"], "programs": ",".join(t.programs),
         "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
         "limit": str(a.test_limit), "env": a.guest_env or "-",
+        "chroot": kenv.get("CHROOT", "-") if foreign else "-",
     }
-    # Host paths under the guest's own tmpfs mounts, to be bound back.
-    keep = sorted({os.path.realpath(p) for p in
-                   (a.repo, a.bin, a.kmod, kenv["MODROOT"])
-                   if os.path.realpath(p).startswith(("/tmp/", "/run/"))})
+    # Host paths the runner needs that its root does not show: under the
+    # guest's own tmpfs mounts, or all of them in another userland.
+    keep = sorted({os.path.realpath(p) for p in (a.repo, bindir, kmod)
+                   if foreign or os.path.realpath(p).startswith(("/tmp/", "/run/"))})
     params["keep"] = ",".join(keep) or "-"
-    cmdline = ["console=ttyS0", "panic=-1", "printk.devkmsg=on"]
+    if foreign:
+        # arm64 virt: one UART (the console); results on a virtio console.
+        console = "ttyAMA0"
+        params["results"] = "/dev/hvc0"
+        results = ["-serial", f"file:{stem}.console.log",
+                   "-device", "virtio-serial-pci",
+                   "-chardev", f"file,id=results,path={stem}.ktap",
+                   "-device", "virtconsole,chardev=results"]
+        machine = ["-cpu", "max"]
+    else:
+        console = "ttyS0"
+        results = ["-serial", f"file:{stem}.console.log", "-serial", f"file:{stem}.ktap"]
+        machine = []
+    cmdline = [f"console={console}", "panic=-1", "printk.devkmsg=on"]
     cmdline += [f"icg.{k}={nospace(k, v)}" for k, v in params.items()]
     if bare:
         cmdline.append("icg.bare=1")
     cmdline += shlex.split(t.cmdline)
-    return [QEMU[t.arch], "-accel", "tcg", "-M", t.machine,
+    return [QEMU[t.arch], "-accel", "tcg", "-M", t.machine, *machine,
             "-m", str(t.memory), "-smp", str(t.smp),
             "-nodefaults", "-display", "none", "-no-reboot",
-            "-kernel", kenv["VMLINUZ"], "-initrd", a.initrd,
-            "-append", " ".join(cmdline),
-            "-serial", f"file:{stem}.console.log",
-            "-serial", f"file:{stem}.ktap",
+            "-kernel", kenv["VMLINUZ"], "-initrd", initrd,
+            "-append", " ".join(cmdline), *results,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,"
                        "readonly=on,multidevs=remap",
             *t.iommu, *t.device_args(scratch)]
@@ -116,6 +135,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cfg", required=True)
     p.add_argument("--kernel-env", required=True)
+    p.add_argument("--kernel-env-aarch64", default="",
+                   help="the arm64 kernel, initramfs, programs and userland (ci/arm64.sh)")
     p.add_argument("--initrd", required=True)
     p.add_argument("--repo", required=True)
     p.add_argument("--bin", required=True, help="selftest programs directory")
@@ -141,12 +162,18 @@ def main():
     if unknown:
         raise SystemExit(f"vmrun: unknown topology {', '.join(unknown)} "
                          f"(known: {', '.join(topos)})")
-    kenv = read_env(a.kernel_env)
+    kenvs = {"x86_64": read_env(a.kernel_env)}
+    if a.kernel_env_aarch64:
+        kenvs["aarch64"] = read_env(a.kernel_env_aarch64)
+    missing = sorted({topos[n].arch for n in names} - set(kenvs))
+    if missing:
+        raise SystemExit(f"vmrun: no kernel for {', '.join(missing)} "
+                         "(--kernel-env-aarch64: ci/arm64.sh)")
     os.makedirs(a.out, exist_ok=True)
     # TCG runs a thread per vCPU: more vCPUs than cores only slows all.
     jobs = max(1, a.cores // max(topos[n].smp for n in names))
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
-        list(ex.map(lambda n: run_one(topos[n], a, kenv, a.bare), names))
+        list(ex.map(lambda n: run_one(topos[n], a, kenvs[topos[n].arch], a.bare), names))
 
 
 if __name__ == "__main__":

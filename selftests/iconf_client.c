@@ -154,6 +154,10 @@ const char *iommu_driver(void)
 		return "intel";
 	if (class_has("ivhd", NULL, 0))
 		return "amd";
+	if (class_has("smmu3.", NULL, 0))
+		return "arm-smmu-v3";
+	if (!access("/sys/bus/virtio/drivers/virtio_iommu", F_OK))
+		return "virtio";
 	if (!access("/sys/module/iommu_mock", F_OK))
 		return "mock";
 	return "";

@@ -31,7 +31,10 @@ const char *errno_name(int neg);
 /* Is @neg one of the codes the attach_dev contract allows (SPEC §1)? */
 bool attach_code_in_table(int neg);
 
-/* Which IOMMU driver runs the machine: "intel", "amd", "mock" or "". */
+/*
+ * Which IOMMU driver runs the machine: "intel", "amd", "arm-smmu-v3",
+ * "virtio", "mock" or "".
+ */
 const char *iommu_driver(void);
 /* The mock IOMMU's translated IOVA width (its width= parameter), or -1. */
 int mock_width(void);

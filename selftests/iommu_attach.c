@@ -560,7 +560,7 @@ FIXTURE_SETUP(multi)
 	for (unsigned int i = 0; i < self->ndev; i++) {
 		struct iconf_dev_get g = { .size = sizeof(g) };
 
-		snprintf(g.name, sizeof(g.name), "%s", names[i]);
+		snprintf(g.name, sizeof(g.name), "%.*s", (int)sizeof(g.name) - 1, names[i]);
 		ASSERT_EQ(0, iconf_call(self->fd, ICONF_DEV_GET, &g));
 		self->devs[i] = g.dev_id;
 		TH_LOG("group %d: %s", self->group, names[i]);

@@ -810,6 +810,11 @@ static const char *nvme_io(const char *dev, unsigned char *pat, bool write_it)
 	bool same;
 	ssize_t n;
 
+	/* The node can come before the disk is ready (ENXIO): up to 10 s. */
+	for (int i = 0; fd < 0 && i < 200 && (errno == ENXIO || errno == ENOENT); i++) {
+		usleep(50000);
+		fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	}
 	if (fd < 0 || !buf) {
 		free(buf);
 		if (fd >= 0)
@@ -980,6 +985,26 @@ static const char *nic_roundtrip(const char *bdf, const char *peer)
 	return err;
 }
 
+/*
+ * The lowest physical address of RAM (/proc/iomem), or 0 if unknown:
+ * above edu's 28-bit reach on arm64's virt machine (1 GiB).
+ */
+static unsigned long long lowest_ram(void)
+{
+	unsigned long long start, low = 0;
+	char line[256];
+	FILE *f = fopen("/proc/iomem", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (line[0] != ' ' && strstr(line, ": System RAM") &&
+		    sscanf(line, "%llx-", &start) == 1 && (!low || start < low))
+			low = start;
+	}
+	if (f)
+		fclose(f);
+	return low;
+}
+
 static void transition(struct __test_metadata *_metadata, struct _test_data_grid *self,
 		       const struct _fixture_variant_grid *variant, const char *to)
 {
@@ -991,6 +1016,10 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
+	/* Untranslated, a 28-bit device cannot reach RAM there: not the kernel's fault. */
+	if (variant->dev == GRID_EDU && !strcmp(want, "identity") && lowest_ram() >= 1ULL << 28)
+		SKIP(return, "RAM starts at 0x%llx, beyond edu's 28-bit DMA: in identity its driver cannot bind (dma_set_mask answers -EIO)",
+		     lowest_ram());
 	if (variant->dev == GRID_NVME) {
 		ASSERT_TRUE(nvme_disk(self->bdf, disk, sizeof(disk)));
 		srand(time(NULL));

@@ -10,14 +10,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp"/{bin,dev,proc,sys,host,mods}
-cp /bin/busybox "$tmp/bin/busybox"
+# BUSYBOX=: another architecture's static busybox (the arm64 lane).
+busybox=${BUSYBOX:-/bin/busybox}
+cp "$busybox" "$tmp/bin/busybox"
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
-file_is_static "$tmp/bin/busybox" || { echo "mkinitramfs: /bin/busybox is not static (install busybox-static)" >&2; exit 2; }
+file_is_static "$tmp/bin/busybox" || { echo "mkinitramfs: $busybox is not static (install busybox-static)" >&2; exit 2; }
 cp "$here/init" "$tmp/init"
 chmod 755 "$tmp/init"
 
 # Some of these may be built in; modprobe then lists nothing for them.
-for m in virtio_pci 9pnet_virtio 9p; do
+# EXTRA_MODULES=: more, before the 9p ones (virtio_console: arm64's results).
+for m in virtio_pci ${EXTRA_MODULES:-} 9pnet_virtio 9p; do
 	modprobe -d "$modroot" -S "$kver" --show-depends "$m" ||
 		{ echo "mkinitramfs: $kver has no module $m and does not build it in" >&2; exit 2; }
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$tmp/list"

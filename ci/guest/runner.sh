@@ -37,6 +37,18 @@ for m in $(arg modules | tr ',' ' '); do
 done
 
 set -- $programs
+# stdbuf where the userland has it (not arm64's busybox): the harness
+# writes results with stdio, which a pipe would buffer, and a result lost
+# in a buffer is lost if the guest dies.
+linebuf=()
+command -v stdbuf >/dev/null && linebuf=(stdbuf -oL -eL)
+# "kmemleak" among the programs (the debug lane): what boot leaked is not
+# the suite's, so it is scanned now and set aside.
+if [[ " $programs " == *" kmemleak "* ]]; then
+	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+	echo scan > /sys/kernel/debug/kmemleak
+	echo clear > /sys/kernel/debug/kmemleak
+fi
 echo "KTAP version 1" >&3
 echo "# topology: $topo, kernel $(uname -r)" >&3
 echo "1..$#" >&3
@@ -57,15 +69,34 @@ for prog in "$@"; do
 		mark "end $prog"
 		continue ;;
 	esac
+	# kmemleak's scan after the suite: every report is a failure with its
+	# excerpt. Objects freed late (RCU, workqueues) are not leaks: two
+	# scans some seconds apart report only what stayed unreferenced.
+	if [ "$prog" = kmemleak ]; then
+		kl=/sys/kernel/debug/kmemleak
+		if [ ! -w $kl ]; then
+			echo "not ok $n kmemleak # this kernel has no $kl" >&3
+		else
+			sleep 5; echo scan > $kl
+			sleep 5; echo scan > $kl
+			leaks=$(grep -c '^unreferenced object' $kl)
+			if [ "$leaks" = 0 ]; then
+				echo "ok $n kmemleak" >&3
+			else
+				echo "not ok $n kmemleak # $leaks unreferenced objects" >&3
+				head -n 80 $kl | sed 's/^/    # /' >&3
+			fi
+		fi
+		mark "end kmemleak"
+		continue
+	fi
 	exe=$bin/$prog
 	[ -x "$exe" ] || exe=$(arg repo)/selftests/$prog	# TEST_PROGS scripts
 	case $prog in */*) exe=$(arg repo)/$prog ;; esac	# bench/ scripts
 	echo "# Subtest: $prog" >&3
 	start=$EPOCHREALTIME
 	last=$start
-	# stdbuf: the harness writes results with stdio, which a pipe would
-	# buffer, and a result lost in a buffer is lost if the guest dies.
-	( cd /tmp && timeout -k 5 "${limit:-300}" stdbuf -oL -eL "$exe" 2>&1
+	( cd /tmp && timeout -k 5 "${limit:-300}" "${linebuf[@]}" "$exe" 2>&1
 	  echo "icg-exit $?" ) |
 	while IFS= read -r line; do
 		case $line in

@@ -8,6 +8,10 @@
                                  (a known kernel bug: a console finding
                                   while a program matching GLOB ran whose
                                   call trace has FUNCTION)
+    include  NAME                (the xfail and splat lines of NAME.conf,
+                                  beside this file: a debug build of a
+                                  kernel expects what the kernel does, and
+                                  what only its checkers see)
 
 A result that fails where the profile says xfail is XFAIL with the reason;
 one that passes there is XPASS: the profile is stale and must be updated.
@@ -24,7 +28,7 @@ class ProfileError(Exception):
 
 
 class Profile:
-    def __init__(self, path):
+    def __init__(self, path, _seen=()):
         self.path = path
         self.name = os.path.basename(path).removesuffix(".conf")
         self.kernel = None
@@ -49,6 +53,16 @@ class Profile:
                     if not pat or not reason.strip():
                         raise ProfileError(f"{path}:{n}: xfail needs a pattern and a reason")
                     self.rules.append((pat, reason.strip()))
+                elif word == "include":
+                    inc = os.path.join(os.path.dirname(path), rest + ".conf")
+                    if not rest or inc in _seen or inc == path:
+                        raise ProfileError(f"{path}:{n}: include needs another profile's name")
+                    try:
+                        other = Profile(inc, _seen + (path,))
+                    except OSError as e:
+                        raise ProfileError(f"{path}:{n}: include {rest}: {e}")
+                    self.rules += other.rules
+                    self.splats += other.splats
                 elif word == "splat":
                     parts = rest.split(None, 2)
                     if len(parts) < 3 or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", parts[1]):

@@ -1,7 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Topologies (ci/topologies.cfg) and the QEMU command line for each."""
+"""Topologies (ci/topologies.cfg) and the QEMU command line for each.
+
+As a program: `topology.py effective IN OUT KCONFIG [ARCHES]` writes the
+run's own topology file: the topologies of the architectures ARCHES
+(x86_64 by default) whose `requires` options KCONFIG (the
+kernel's .config) has, with `debug_programs` appended to the programs
+when the kernel is a debug build (CONFIG_KASAN=y). It prints the names
+kept, and on stderr each one left out with the reason."""
 import configparser
 import shlex
+import sys
 
 REQUIRED = ("machine", "iommu", "devices", "programs", "expect_groups")
 
@@ -41,6 +49,8 @@ class Topology:
         self.cmdline = sec.get("cmdline", "")
         self.modules = sec.get("modules", "").split()
         self.programs = sec["programs"].split()
+        self.requires = sec.get("requires", "").split()
+        self.debug_programs = sec.get("debug_programs", "").split()
         if sec["expect_groups"] not in ("0", "1"):
             raise TopologyError(f"topology {name}: expect_groups must be 0 or 1")
         self.expect_groups = sec["expect_groups"]
@@ -62,3 +72,54 @@ def load(path):
     with open(path) as f:
         cp.read_file(f)
     return {name: Topology(name, cp[name]) for name in cp.sections()}
+
+
+def kconfig(path):
+    """The options a kernel .config sets (=y or =m), name -> value."""
+    opts = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.strip().partition("=")
+            if sep and k.startswith("CONFIG_") and v in ("y", "m"):
+                opts[k] = v
+    return opts
+
+
+def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64"):
+    cp = configparser.ConfigParser(interpolation=None)
+    with open(cfg_in) as f:
+        cp.read_file(f)
+    opts = kconfig(kconfig_path)
+    debug = opts.get("CONFIG_KASAN") == "y"
+    kept = []
+    for name in cp.sections():
+        t = Topology(name, cp[name])
+        if t.arch not in arches.split(","):
+            print(f"topology {name}: left out, no {t.arch} kernel in this run (the arm64 "
+                  "lane follows Debian's default kernel; ARM64=0 turns it off)",
+                  file=sys.stderr)
+            cp.remove_section(name)
+            continue
+        missing = [o for o in t.requires if o not in opts]
+        if missing:
+            print(f"topology {name}: left out, the kernel lacks {' '.join(missing)}",
+                  file=sys.stderr)
+            cp.remove_section(name)
+            continue
+        if debug and t.debug_programs:
+            cp[name]["programs"] = " ".join(t.programs + t.debug_programs)
+        kept.append(name)
+    for k in ("requires", "debug_programs"):
+        cp["DEFAULT"].pop(k, None)
+    with open(cfg_out, "w") as f:
+        cp.write(f)
+    return kept
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (5, 6) or sys.argv[1] != "effective":
+        sys.exit("usage: topology.py effective IN OUT KCONFIG [ARCH,...]")
+    try:
+        print(" ".join(effective(*sys.argv[2:])))
+    except (OSError, TopologyError) as e:
+        sys.exit(f"topology: {e}")

@@ -334,14 +334,16 @@ fi
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(type_of "$g")
-	IOMMU_ADMIN_TEST_PAUSE_AT=after-journal:3000 "$admin" --yes set-type "$dma" identity \
+	# The first holds the lock for 6 s; the one with --wait queues behind
+	# it, the one without fails at once.
+	IOMMU_ADMIN_TEST_PAUSE_AT=after-journal:6000 "$admin" --yes set-type "$dma" identity \
 		> /tmp/first.out 2>&1 &
 	first=$!
 	for _ in $(seq 50); do grep -q "test pause" /tmp/first.out && break; sleep 0.1; done
-	run --yes set-type "$dma" identity
-	busy_rc=$rc busy=$out
 	"$admin" --yes --wait set-type "$dma" "$boot" > /tmp/second.out 2>&1 &
 	second=$!
+	run --yes set-type "$dma" identity
+	busy_rc=$rc busy=$out
 	wait $first; first_rc=$?
 	wait $second; second_rc=$?
 	if [ "$busy_rc" = 5 ] && grep -q "another iommu-admin" <<<"$busy" && [ "$first_rc" = 0 ] &&

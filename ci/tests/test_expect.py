@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Profile selection and include: the debug kernel's profile carries the
+Debian 6.1 rules and its own; a profile cannot include itself or a
+missing one."""
+import os
+import tempfile
+import unittest
+
+from common import ROOT
+import expect
+
+EXPECT = os.path.join(ROOT, "ci", "expect")
+
+
+class Include(unittest.TestCase):
+    def test_debug_kernel_gets_both(self):
+        base = expect.select(EXPECT, "6.1.0-56-amd64")
+        dbg = expect.select(EXPECT, "6.1.192-icg-debug")
+        self.assertEqual((base.name, dbg.name), ("debian-6.1", "debian-6.1-debug"))
+        self.assertTrue(set(base.rules) < set(dbg.rules))
+        self.assertTrue(set(base.splats) < set(dbg.splats))
+        self.assertIsNotNone(dbg.xfail_reason("intel/iommu_groups/groups.boot_log_clean"))
+        self.assertIsNone(base.xfail_reason("intel/iommu_groups/groups.boot_log_clean"))
+
+    def test_bad_includes(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in (("self", "include self\n"), ("missing", "include nowhere\n")):
+                path = os.path.join(d, name + ".conf")
+                with open(path, "w") as f:
+                    f.write("kernel ^9\\.\n" + text)
+                with self.assertRaises(expect.ProfileError):
+                    expect.Profile(path)

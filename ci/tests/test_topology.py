@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The run's own topology file (topology.effective) and the QEMU command
+lines vmrun makes: a topology left out when the kernel lacks an option it
+requires or no kernel of its architecture runs; debug programs only on a
+debug kernel; an arm64 guest with its own userland and results channel."""
+import argparse
+import configparser
+import os
+import tempfile
+import unittest
+
+from common import ROOT
+import topology
+import vmrun
+
+CFG = os.path.join(ROOT, "ci", "topologies.cfg")
+
+
+def kconfig(dirname, *opts):
+    path = os.path.join(dirname, "config")
+    with open(path, "w") as f:
+        f.write("# comment\n# CONFIG_VIRTIO_IOMMU is not set\n")
+        for o in opts:
+            f.write(o + "\n")
+    return path
+
+
+class Effective(unittest.TestCase):
+    def run_effective(self, arches, *opts):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "out.cfg")
+            kept = topology.effective(CFG, out, kconfig(d, *opts), arches)
+            cp = configparser.ConfigParser(interpolation=None)
+            cp.read(out)
+            return kept, {s: cp[s]["programs"].split() for s in cp.sections()}
+
+    def test_debian_kernel_keeps_x86_without_virtio(self):
+        kept, progs = self.run_effective("x86_64", "CONFIG_KASAN=n", "CONFIG_E1000E=m")
+        self.assertEqual(kept, ["intel", "intel-sc", "amd", "none"])
+        self.assertNotIn("kmemleak", progs["intel"])
+
+    def test_debug_kernel_adds_virtio_and_debug_programs(self):
+        kept, progs = self.run_effective("x86_64", "CONFIG_KASAN=y", "CONFIG_VIRTIO_IOMMU=y")
+        self.assertIn("virtio", kept)
+        self.assertEqual(progs["intel"][-2:], ["iommu_fail_nth", "kmemleak"])
+        self.assertEqual(progs["virtio"][-3:], ["iommu_fail_nth", "iommu_module_cycles.sh",
+                                                "kmemleak"])
+
+    def test_arm64_only_with_its_kernel(self):
+        kept, _ = self.run_effective("x86_64")
+        self.assertNotIn("smmuv3", kept)
+        kept, _ = self.run_effective("x86_64,aarch64")
+        self.assertIn("smmuv3", kept)
+
+
+class Command(unittest.TestCase):
+    def args(self):
+        return argparse.Namespace(repo=ROOT, bin="/b/x86", kmod="/k/x86", initrd="/i/x86",
+                                  test_limit=300, guest_env="")
+
+    def test_arm64_guest(self):
+        t = topology.load(CFG)["smmuv3"]
+        kenv = {"VMLINUZ": "/a/vmlinuz", "MODROOT": "/a/img", "INITRD": "/a/initrd",
+                "BIN": "/a/bin", "KMOD": "/a/kmod", "CHROOT": "/a/root"}
+        cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/smmuv3", False)
+        line = " ".join(cmd)
+        self.assertEqual(cmd[0], "qemu-system-aarch64")
+        self.assertIn("virt,iommu=smmuv3", cmd)
+        self.assertIn("-initrd /a/initrd", line)
+        for want in ("console=ttyAMA0", "icg.chroot=/a/root", "icg.results=/dev/hvc0",
+                     "icg.bin=/a/bin", "icg.kmod=/a/kmod"):
+            self.assertIn(want, line)
+        # Its userland is not the host's: every host path is bound in.
+        self.assertIn(f"icg.keep=/a/bin,/a/kmod,{os.path.realpath(ROOT)}", line)
+
+    def test_x86_guest_unchanged(self):
+        t = topology.load(CFG)["intel"]
+        kenv = {"VMLINUZ": "/x/vmlinuz", "MODROOT": "/x/mods"}
+        line = " ".join(vmrun.command(t, self.args(), kenv, "/s", "/o/intel", False))
+        for want in ("console=ttyS0", "icg.chroot=-", "-initrd /i/x86", "icg.bin=/b/x86",
+                     "-serial file:/o/intel.ktap"):
+            self.assertIn(want, line)
