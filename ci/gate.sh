@@ -101,10 +101,8 @@ PY
 then
 	"$here/deps.sh" arm64 || fail "cannot install what the arm64 lane needs"
 	"$here/arm64.sh" "$out" "$KVER" || fail "no arm64 kernel (see above)"
-	A_KVER=$(. "$out/kernel-aarch64.env"; echo "$KVER")
-	A_KBUILD=$(. "$out/kernel-aarch64.env"; echo "$KBUILD")
-	A_MODROOT=$(. "$out/kernel-aarch64.env"; echo "$MODROOT")
-	A_BUSYBOX=$(. "$out/kernel-aarch64.env"; echo "$BUSYBOX")
+	# Its variables as A_KVER, A_KBUILD...: KVER and the rest stay amd64's.
+	eval "$(sed 's/^/A_/' "$out/kernel-aarch64.env")"
 	echo "gate: building test modules and selftests for $A_KVER (arm64)"
 	make -s -C "$root/kmod-helpers" KBUILD="$A_KBUILD" OUT="$out/kmod/$A_KVER" ARCH=arm64 \
 		CROSS_COMPILE=aarch64-linux-gnu- KERNELRELEASE="$A_KVER" >>"$out/build.log" 2>&1 ||

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "persist.h"
 #include "target.h"
+#include "util.h"
 
 /* The group holding device @addr, or NULL. */
 static const struct ia_group *group_of(const struct ia_model *m, const char *addr)
@@ -78,9 +79,8 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 {
 	struct ia_model m;
 	struct wishes w;
-	char why[512], exe[4096];
+	char why[512], exe[4096] = "";
 	int dropped = 0;
-	ssize_t n;
 
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
@@ -100,8 +100,11 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 			"them)\n", target);
 		return EXIT_USAGE;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
+	/* The hooks that remain name this program. */
+	if (w.n && self_exe(exe, sizeof(exe))) {
+		fprintf(stderr, "iommu-admin: cannot tell where this program is\n");
+		return EXIT_FAILED;
+	}
 	if (wishes_save(o->root, &w, exe, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;

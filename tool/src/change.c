@@ -494,13 +494,11 @@ static int persist(const struct set_opts *o, const struct plan *p)
 {
 	struct wishes w;
 	char why[512], exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n <= 0) {
+	if (self_exe(exe, sizeof(exe))) {
 		fprintf(stderr, "iommu-admin: --persist: cannot tell where this program is\n");
 		return EXIT_FAILED;
 	}
-	exe[n] = '\0';
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;

@@ -169,7 +169,7 @@ rm -rf "$fake"
 
 # ---- install and completion ----
 dest=$(mktemp -d)
-if make -s -C "$root/tool" OUT="$(dirname "$admin")" DESTDIR="$dest" PREFIX=/usr install >/dev/null 2>&1 &&
+if make -s -C "$root/tool" OUT="$(dirname "$(realpath "$admin")")" DESTDIR="$dest" PREFIX=/usr install >/dev/null 2>&1 &&
    [ -x "$dest/usr/sbin/iommu-admin" ] && [ -s "$dest/usr/share/man/man8/iommu-admin.8" ] &&
    [ -s "$dest/usr/share/bash-completion/completions/iommu-admin" ]; then
 	ok "make install: program, man page, completion"
