@@ -53,7 +53,7 @@ build_all() (
 	set -e
 	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/selftests"
 	san_build "$out/iommu_groups.asan" "$root"/selftests/{iommu_groups,iommu_sysfs,kmsg}.c
-	san_build "$out/iommu_module.asan" "$root"/selftests/{iommu_module,kmsg}.c
+	san_build "$out/iommu_module.asan" "$root"/selftests/{iommu_module,kmsg,modload}.c
 	san_build "$out/sysfs_parse_test" "$root/tests/unit/sysfs_parse_test.c" "$root/selftests/iommu_sysfs.c"
 	# The modules against the running machine's headers, if it has any:
 	# the gate builds them against the kernel it boots in any case.
@@ -96,6 +96,10 @@ gate_refuses() {
 	try "a guest variable with a space" "IOMMU_RACE_MS=1 0: letters" "IOMMU_RACE_MS=1 0"
 	try "a topology the kernel cannot run (virtio-iommu on Debian's)" \
 		"topology virtio is not available" TOPOLOGIES=virtio
+	try "a program no topology runs (a debug program on Debian's kernel)" \
+		"no topology of this kernel runs iommu_fail_nth" PROGRAMS=iommu_fail_nth
+	try "PROGRAMS with a shell character" "PROGRAMS=iommu_module;true: program names" \
+		"PROGRAMS=iommu_module;true"
 	if [ -n "${VMLINUZ:-}" ]; then
 		fake=$out/fake-headers
 		mkdir -p "$fake/include/generated"
@@ -137,6 +141,23 @@ gate_results() {
 }
 
 suite gate gate_results
+# The debug lane, when this machine has built its kernel (make check-debug
+# builds it, about 35 minutes, once): the virtio-iommu topology with the
+# module cycled 100 times, the fail-nth sweep and kmemleak, about 5
+# minutes. Without the kernel this is one SKIP, never a pass.
+debug_results() {
+	local dout=$root/build/check-debug rc
+	if ! "$here/debug-kernel.sh" --cached >/dev/null 2>&1; then
+		echo "ok 1 debug lane # SKIP no debug kernel built on this machine (make check-debug builds it)"
+		return 0
+	fi
+	KERNEL=debug TOPOLOGIES=virtio PROGRAMS="iommu_module iommu_module_cycles iommu_fail_nth kmemleak" \
+		CYCLES=100 GATE_OUT=$dout bash "$here/gate.sh"
+	rc=$?
+	cat "$dout"/tap/*.tap 2>/dev/null
+	return $rc
+}
+suite debug debug_results
 suite gate-refusals gate_refuses
 # set-type --persist across a reboot: two boots of the intel guest on one disk.
 suite tool-reboot bash "$root/tool/tests/reboot.sh"

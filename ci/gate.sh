@@ -11,6 +11,8 @@
 #   KSRC=dir                 its source, for the static column (default:
 #                            Debian's linux-source when its version matches)
 #   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg
+#   PROGRAMS="iommu_module iommu_fail_nth"   only these of each topology's
+#                            programs (a topology running none is left out)
 #   ARM64=0                  leave out the arm64 topology (smmuv3)
 #   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
@@ -36,6 +38,7 @@ long)	# Two stress scenarios an hour each per topology, and the rest.
 	: "${TEST_TIMEOUT:=$((3 * 3600))}" "${GATE_TIMEOUT:=$((4 * 3600))}" ;;
 *)	fail "STRESS=$STRESS: want long (an hour per race scenario) or short (the default)" ;;
 esac
+[[ ${PROGRAMS:-} =~ ^[A-Za-z0-9_./:\ -]*$ ]] || fail "PROGRAMS=$PROGRAMS: program names, space-separated"
 # What the tests inside read from their environment, passed on as given.
 genv=
 for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RACE_UNSAFE \
@@ -68,7 +71,7 @@ if [ -z "${KERNEL:-}${KERNEL_DEB:-}" ] && [ "${ARM64:-1}" = 1 ]; then
 fi
 cfg=$out/topologies.cfg
 avail=$(python3 "$here/lib/topology.py" effective "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
-	"$arches") || fail "cannot read $here/topologies.cfg or $KBUILD/.config"
+	"$arches" "${PROGRAMS:-}") || fail "cannot make this run's topologies (see above)"
 for t in ${TOPOLOGIES:-}; do
 	[[ " $avail " == *" $t "* ]] || fail "topology $t is not available on $KVER (have: $avail; see above)"
 done

@@ -7,19 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest.h"
 #include "iconf_client.h"
 #include "iommu_sysfs.h"
 #include "kmsg.h"
+#include "modload.h"
 
 int iconf_open(char *why, size_t whylen)
 {
 	const char *ko = getenv("IOMMU_CONF_KO");
 	int fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
-	int kfd;
+	int ret;
 
 	if (fd >= 0 || !ko || !*ko) {
 		if (fd < 0)
@@ -27,14 +27,11 @@ int iconf_open(char *why, size_t whylen)
 				 strerror(errno));
 		return fd < 0 ? -1 : fd;
 	}
-	kfd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (kfd < 0 || syscall(SYS_finit_module, kfd, "", 0)) {
-		snprintf(why, whylen, "cannot load %s: %s", ko, strerror(errno));
-		if (kfd >= 0)
-			close(kfd);
+	ret = mod_load(ko);
+	if (ret) {
+		snprintf(why, whylen, "cannot load %s: %s", ko, strerror(-ret));
 		return -1;
 	}
-	close(kfd);
 	fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		snprintf(why, whylen, "module loaded, yet /dev/" ICONF_DEVICE_NAME ": %s",

@@ -9,18 +9,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "kmsg.h"
+#include "modload.h"
 #include "uapi/iommu_conformance.h"
 
 #define DEV_PATH "/dev/" ICONF_DEVICE_NAME
@@ -40,37 +39,12 @@ FIXTURE(module) {
 
 static bool loaded(void)
 {
-	return access("/sys/module/" MOD_NAME, F_OK) == 0;
-}
-
-static int load(const char *ko)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
+	return mod_loaded(MOD_NAME);
 }
 
 static int unload(void)
 {
-	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) ? -errno : 0;
-}
-
-static unsigned long read_taint(void)
-{
-	unsigned long t = 0;
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu", &t) != 1)
-			t = 0;
-		fclose(f);
-	}
-	return t;
+	return mod_unload(MOD_NAME);
 }
 
 static int version(int fd, struct iconf_version *v)
@@ -80,20 +54,9 @@ static int version(int fd, struct iconf_version *v)
 
 FIXTURE_SETUP(module)
 {
-	const char *env = getenv("IOMMU_CONF_KO");
-	char exe[PATH_MAX];
-	ssize_t n;
 	int ret;
 
-	if (env && *env) {
-		snprintf(self->ko, sizeof(self->ko), "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		ASSERT_LT(0, n);
-		exe[n] = '\0';
-		snprintf(self->ko, sizeof(self->ko), "%s/" MOD_NAME ".ko",
-			 dirname(exe));
-	}
+	conf_ko_path(self->ko, sizeof(self->ko));
 	self->kmsg = -1;
 	if (access(self->ko, R_OK)) {
 		TH_LOG("no %s", self->ko);
@@ -124,7 +87,7 @@ FIXTURE_TEARDOWN(module)
 
 static void must_load(struct __test_metadata *_metadata, const char *ko)
 {
-	int ret = load(ko);
+	int ret = mod_load(ko);
 
 	ASSERT_EQ(0, ret) TH_LOG("finit_module(%s): %s", ko, strerror(-ret));
 }
@@ -280,7 +243,7 @@ TEST_F(module, reload_cycles)
 
 TEST_F(module, log_clean)
 {
-	unsigned long before = read_taint(), after;
+	unsigned long before = kernel_taint(), after;
 	struct kmsg_rec r;
 	int bad = 0, ret;
 
@@ -304,7 +267,7 @@ TEST_F(module, log_clean)
 			bad++;
 	}
 	ASSERT_LE(0, ret);
-	after = read_taint();
+	after = kernel_taint();
 	EXPECT_EQ(0UL, (after & ~before) & (TAINT_WARN | TAINT_DIE))
 		TH_LOG("taint went from %lu to %lu", before, after);
 	ASSERT_EQ(0, bad);

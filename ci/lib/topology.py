@@ -5,8 +5,10 @@ As a program: `topology.py effective IN OUT KCONFIG [ARCHES]` writes the
 run's own topology file: the topologies of the architectures ARCHES
 (x86_64 by default) whose `requires` options KCONFIG (the
 kernel's .config) has, with `debug_programs` appended to the programs
-when the kernel is a debug build (CONFIG_KASAN=y). It prints the names
-kept, and on stderr each one left out with the reason."""
+when the kernel is a debug build (CONFIG_KASAN=y), and with only the
+programs ONLY names (space-separated; "insmod:" steps are kept) when
+given. It prints the names kept, and on stderr each one left out with
+the reason."""
 import configparser
 import shlex
 import sys
@@ -85,13 +87,14 @@ def kconfig(path):
     return opts
 
 
-def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64"):
+def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
     cp = configparser.ConfigParser(interpolation=None)
     with open(cfg_in) as f:
         cp.read_file(f)
     opts = kconfig(kconfig_path)
     debug = opts.get("CONFIG_KASAN") == "y"
     kept = []
+    wanted, seen = only.split(), set()
     for name in cp.sections():
         t = Topology(name, cp[name])
         if t.arch not in arches.split(","):
@@ -106,9 +109,21 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64"):
                   file=sys.stderr)
             cp.remove_section(name)
             continue
-        if debug and t.debug_programs:
-            cp[name]["programs"] = " ".join(t.programs + t.debug_programs)
+        programs = t.programs + (t.debug_programs if debug else [])
+        if wanted:
+            seen.update(p for p in programs if p in wanted)
+            programs = [p for p in programs if p in wanted or p.startswith("insmod:")]
+            if all(p.startswith("insmod:") for p in programs):
+                print(f"topology {name}: left out, it runs none of {only}", file=sys.stderr)
+                cp.remove_section(name)
+                continue
+        cp[name]["programs"] = " ".join(programs)
         kept.append(name)
+    unknown = [p for p in wanted if p not in seen]
+    if unknown:
+        raise TopologyError(f"no topology of this kernel runs {' '.join(unknown)} "
+                            "(see ci/topologies.cfg: programs, and debug_programs on a "
+                            "debug kernel)")
     for k in ("requires", "debug_programs"):
         cp["DEFAULT"].pop(k, None)
     with open(cfg_out, "w") as f:
@@ -117,8 +132,8 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64"):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (5, 6) or sys.argv[1] != "effective":
-        sys.exit("usage: topology.py effective IN OUT KCONFIG [ARCH,...]")
+    if len(sys.argv) not in (5, 6, 7) or sys.argv[1] != "effective":
+        sys.exit("usage: topology.py effective IN OUT KCONFIG [ARCH,... [PROGRAM...]]")
     try:
         print(" ".join(effective(*sys.argv[2:])))
     except (OSError, TopologyError) as e:

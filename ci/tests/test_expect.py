@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Profile selection and include: the debug kernel's profile carries the
 Debian 6.1 rules and its own; a profile cannot include itself or a
-missing one."""
+missing one. The debug profile's splat rules on a console recorded from
+the fail-nth sweep on virtio-iommu: each report named, and only there."""
 import os
 import tempfile
 import unittest
 
 from common import ROOT
+import console
 import expect
 
 EXPECT = os.path.join(ROOT, "ci", "expect")
@@ -30,3 +32,24 @@ class Include(unittest.TestCase):
                     f.write("kernel ^9\\.\n" + text)
                 with self.assertRaises(expect.ProfileError):
                     expect.Profile(path)
+
+
+class FailNthSplats(unittest.TestCase):
+    def setUp(self):
+        with open(os.path.join(ROOT, "fixtures", "console",
+                               "virtio-fail-nth-detach-uaf.log")) as f:
+            self.found = console.scan(f.read())
+        self.dbg = expect.select(EXPECT, "6.1.192-icg-debug")
+
+    def test_each_report_has_its_reason(self):
+        self.assertEqual([s.kind for s in self.found], ["warning", "kasan", "warning"])
+        reasons = [self.dbg.splat_reason(s.during, s.excerpt) for s in self.found]
+        self.assertIn("iommu_detach_device()", reasons[0])
+        self.assertIn("use-after-free", reasons[1])
+        self.assertIn("iommu_group_release_dma_owner()", reasons[2])
+
+    def test_not_during_another_program_nor_on_debians_kernel(self):
+        base = expect.select(EXPECT, "6.1.0-56-amd64")
+        for s in self.found:
+            self.assertIsNone(self.dbg.splat_reason("iommu_attach", s.excerpt))
+            self.assertIsNone(base.splat_reason(s.during, s.excerpt))

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Loading and unloading the test modules by system call, as the tests
+ * that cycle them need: an insmod or rmmod process per cycle costs more
+ * than the cycle itself under an emulated, sanitized kernel.
+ */
+#ifndef ICONF_MODLOAD_H
+#define ICONF_MODLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* finit_module() of the file @ko, no parameters. 0 or -errno. */
+int mod_load(const char *ko);
+/* delete_module(@name) without waiting for users. 0 or -errno. */
+int mod_unload(const char *name);
+bool mod_loaded(const char *name);
+/*
+ * The conformance module's path: $IOMMU_CONF_KO, else
+ * iommu_conformance.ko beside the running program.
+ */
+void conf_ko_path(char *buf, size_t len);
+/* /proc/sys/kernel/tainted; 0 if unreadable. */
+unsigned long kernel_taint(void);
+
+#endif
