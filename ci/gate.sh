@@ -24,6 +24,8 @@
 #                            by hand; RACE_RUNS= the seeded-race meta-test;
 #                            IOMMU_RACE_UNSAFE=1 adds the race that corrupts
 #                            v6.1's memory (its guests may hang)
+#   IOMMU_TYPE_UNSAFE=1      adds the sysfs type rows that panic v6.1's
+#                            virtio-iommu (a flush queue without flush_iotlb_all)
 # Exit: 0 as expected, 1 failures or regressions, 2 the gate could not run.
 set -uo pipefail
 here=$(dirname "$(realpath "$0")")
@@ -42,7 +44,7 @@ esac
 # What the tests inside read from their environment, passed on as given.
 genv=
 for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RACE_UNSAFE \
-	 RACE_RUNS RACE_RUN_MS CYCLES; do
+	 RACE_RUNS RACE_RUN_MS CYCLES IOMMU_TYPE_UNSAFE; do
 	val=${!v:-}
 	[ -z "$val" ] && continue
 	[[ $val =~ ^[A-Za-z0-9_.-]+$ ]] || fail "$v=$val: letters, digits, '.', '_' and '-' only"

@@ -53,3 +53,15 @@ class FailNthSplats(unittest.TestCase):
         for s in self.found:
             self.assertIsNone(self.dbg.splat_reason("iommu_attach", s.excerpt))
             self.assertIsNone(base.splat_reason(s.during, s.excerpt))
+
+
+class FlushQueuePanic(unittest.TestCase):
+    def test_the_oops_is_named_the_panic_is_not(self):
+        with open(os.path.join(ROOT, "fixtures", "console", "virtio-fq-flush-null.log")) as f:
+            found = console.scan(f.read())
+        dbg = expect.select(EXPECT, "6.1.192-icg-debug")
+        self.assertEqual([(s.kind, s.during) for s in found],
+                         [("oops", "iommu_type"), ("panic", "iommu_type")])
+        self.assertIn("fq_flush_iotlb()", dbg.splat_reason("iommu_type", found[0].excerpt))
+        # A dead machine is never expected: its results are lost.
+        self.assertIsNone(dbg.splat_reason("iommu_type", found[1].excerpt))
