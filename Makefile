@@ -47,6 +47,7 @@ bench:
 	@bash bench/gate
 	@bash bench/faults
 	@bash bench/admin
+	@bash bench/cycles
 
 clean:
 	rm -rf $(BUILD)
