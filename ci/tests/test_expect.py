@@ -65,3 +65,14 @@ class FlushQueuePanic(unittest.TestCase):
         self.assertIn("fq_flush_iotlb()", dbg.splat_reason("iommu_type", found[0].excerpt))
         # A dead machine is never expected: its results are lost.
         self.assertIsNone(dbg.splat_reason("iommu_type", found[1].excerpt))
+
+
+class PowerOffUnmap(unittest.TestCase):
+    def test_named_only_at_power_off(self):
+        with open(os.path.join(ROOT, "fixtures", "console",
+                               "virtio-poweroff-e1000e-unmap.log")) as f:
+            found = console.scan(f.read())
+        dbg = expect.select(EXPECT, "6.1.192-icg-debug")
+        self.assertEqual([(s.kind, s.during) for s in found], [("warning", "between programs")])
+        self.assertIn("power-off", dbg.splat_reason(found[0].during, found[0].excerpt))
+        self.assertIsNone(dbg.splat_reason("iommu_type", found[0].excerpt))
