@@ -80,6 +80,12 @@ def judge_topology(t, out, srcdir):
                               tail(stem + ".console.log")))
         else:
             res.append(result(f"{vmname}/completed", t.name, "vm", "pass"))
+        if vm["status"] == "poweroff-hang":
+            # The results are whole; what hung is after them. Shown, not judged.
+            res.append(result(f"{vmname}/powered_off", t.name, "vm", "skip",
+                              "the guest did not power off within 120 s after its runner "
+                              "finished and was killed (its results are complete)",
+                              tail(stem + ".console.log")))
 
     progs = {r.name: r for r in doc.results}
     unfinished = doc.unfinished  # (program name, block) of a program cut off

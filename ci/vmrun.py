@@ -19,6 +19,8 @@ import topology  # noqa: E402
 
 QEMU = {"x86_64": "qemu-system-x86_64", "aarch64": "qemu-system-aarch64"}
 RUNNER_DONE = "# icg-runner-done"
+# Seconds a guest may take to power off once its runner has finished.
+POWEROFF_GRACE = 120
 
 
 def read_env(path):
@@ -101,13 +103,8 @@ def run_one(t, a, kenv, bare):
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    status = None
-    try:
-        qout, _ = proc.communicate(timeout=a.timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        qout, _ = proc.communicate()
-        status = "timeout"
+    status = wait_guest(proc, stem + ".ktap", a.timeout)
+    qout, _ = proc.communicate()
     took = time.monotonic() - start
     ktap = ""
     if os.path.exists(stem + ".ktap"):
@@ -129,6 +126,34 @@ def run_one(t, a, kenv, bare):
     print(f"vm: {t.name}{' (bare)' if bare else ''}: {status} in {took:.1f} s",
           flush=True)
     return info
+
+
+def runner_done(path):
+    try:
+        with open(path, errors="replace") as f:
+            return RUNNER_DONE in f.read()
+    except OSError:
+        return False
+
+
+def wait_guest(proc, ktap_path, timeout):
+    """None when QEMU exits by itself; "timeout" when the guest outlives
+    its limit; "poweroff-hang" when it is still up POWEROFF_GRACE seconds
+    after its runner wrote its last line (the results are whole then: an
+    arm64 guest under TCG has been seen to stop between the runner and the
+    power-off, with nothing on its console)."""
+    start, done_at = time.monotonic(), None
+    while proc.poll() is None:
+        now = time.monotonic()
+        if done_at is None and runner_done(ktap_path):
+            done_at = now
+        late = done_at is not None and now - done_at > POWEROFF_GRACE
+        if late or now - start > timeout:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return "poweroff-hang" if late else "timeout"
+        time.sleep(1)
+    return None
 
 
 def main():

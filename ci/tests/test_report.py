@@ -63,6 +63,14 @@ class Judge(unittest.TestCase):
         self.assertEqual({r["result"] for r in res.values()}, {"pass"})
         self.assertEqual(len(res), 2 + 5 + 5 + 1)
 
+    def test_power_off_hang_after_the_runner_is_shown_not_judged(self):
+        self.vm("poweroff-hang", "intel-6.1-recorded.ktap")
+        res, err = self.judge()
+        self.assertIsNone(err)
+        self.assertEqual(res["intel/vm/completed"]["result"], "pass")
+        self.assertEqual(res["intel/vm/powered_off"]["result"], "skip")
+        self.assertIn("did not power off", res["intel/vm/powered_off"]["reason"])
+
     def test_guest_died_mid_program_reports_not_run_by_name(self):
         self.vm("died", "partial-guest-died.ktap", console="panic")
         res, err = self.judge()

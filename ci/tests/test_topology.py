@@ -97,3 +97,29 @@ class Command(unittest.TestCase):
         for want in ("console=ttyS0", "icg.chroot=-", "-initrd /i/x86", "icg.bin=/b/x86",
                      "-serial file:/o/intel.ktap"):
             self.assertIn(want, line)
+
+
+class WaitGuest(unittest.TestCase):
+    """vmrun.wait_guest on stand-in processes: one that exits, one that
+    writes the runner's last line and never exits, one that hangs before."""
+    def run_guest(self, script, timeout, grace):
+        import subprocess
+        with tempfile.TemporaryDirectory() as d:
+            ktap = os.path.join(d, "t.ktap")
+            old, vmrun.POWEROFF_GRACE = vmrun.POWEROFF_GRACE, grace
+            try:
+                proc = subprocess.Popen(["sh", "-c", script, "sh", ktap],
+                                        start_new_session=True)
+                return vmrun.wait_guest(proc, ktap, timeout)
+            finally:
+                vmrun.POWEROFF_GRACE = old
+
+    def test_exits_by_itself(self):
+        self.assertIsNone(self.run_guest('echo "# icg-runner-done" > "$1"', 30, 5))
+
+    def test_runner_done_then_no_power_off(self):
+        self.assertEqual(self.run_guest('echo "# icg-runner-done" > "$1"; sleep 60', 30, 2),
+                         "poweroff-hang")
+
+    def test_hung_before_the_runner_finished(self):
+        self.assertEqual(self.run_guest('echo "ok 1 x" > "$1"; sleep 60', 3, 1), "timeout")
