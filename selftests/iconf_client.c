@@ -101,9 +101,64 @@ int pci_unbind(const char *bdf)
 int pci_bind(const char *bdf, const char *driver)
 {
 	char path[PATH_MAX];
+	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
-	return sysfs_write(path, bdf);
+	ret = sysfs_write(path, bdf);
+	return ret ? ret : pci_settle(bdf);
+}
+
+/* The first controller under @bdf's nvme/ directory, in @ctrl; false if none. */
+static bool nvme_ctrl(const char *bdf, char *ctrl, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", bdf);
+	d = opendir(path);
+	while (d && !found && (de = readdir(d))) {
+		if (!strncmp(de->d_name, "nvme", 4)) {
+			snprintf(ctrl, len, "%.20s", de->d_name);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * nvme finishes probing after bind returns: its reset work brings the
+ * controller up, and the probe's own reference on it is dropped only after
+ * the first namespace scan. Unbinding before then lets that reference be the
+ * last one, and 6.1 frees the doorbell buffer at the last put
+ * (nvme_pci_free_ctrl), after the unbind tore down the device's DMA ops: on
+ * arm64 the IOVA is then freed through dma-direct and the worker oopses
+ * (seen on smmuv3). Tests wait for a rebound device to be up again.
+ */
+int pci_settle(const char *bdf)
+{
+	char ctrl[32], path[PATH_MAX], state[32] = "";
+	int i;
+
+	for (i = 0; i < 400; i++) {		/* 20 s for the controller */
+		if (!nvme_ctrl(bdf, ctrl, sizeof(ctrl)))
+			return i ? -ENODEV : 0;	/* not nvme, or its probe failed */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s/state", bdf, ctrl);
+		if (sysfs_read_str(path, state, sizeof(state)) > 0 && !strcmp(state, "live"))
+			break;
+		usleep(50000);
+	}
+	if (i == 400)
+		return -ETIMEDOUT;
+	/* A controller without namespaces has no disk: 5 s at most for one. */
+	snprintf(path, sizeof(path), "/dev/%sn1", ctrl);
+	for (i = 0; i < 100 && access(path, F_OK); i++)
+		usleep(50000);
+	usleep(200000);	/* the probe's put follows the scan's end */
+	return 0;
 }
 
 /* glibc knows every name (strerrorname_np(), glibc 2.32): no table here. */

@@ -25,6 +25,12 @@ int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
 /* Unbind @bdf from its driver / bind it to @driver. 0 or -errno. */
 int pci_unbind(const char *bdf);
 int pci_bind(const char *bdf, const char *driver);
+/*
+ * Wait until a just-bound @bdf has finished probing (nvme: controller live,
+ * first namespace scanned). 0; -ENODEV if its driver let go of it meanwhile;
+ * -ETIMEDOUT. pci_bind() calls it.
+ */
+int pci_settle(const char *bdf);
 
 /* "EINVAL", "EFAULT"... for a negative errno; "0" for 0. */
 const char *errno_name(int neg);

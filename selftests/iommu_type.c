@@ -434,6 +434,7 @@ TEST_F(rows, vfio_owned)
 	EXPECT_EQ(0, pci_unbind(self->nvme));
 	EXPECT_EQ(0, sysfs_write(path, "\n"));
 	EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->nvme));
+	EXPECT_EQ(0, pci_settle(self->nvme));
 	ASSERT_EQ(want, got);
 	ASSERT_STREQ(before, after);
 }

@@ -75,7 +75,8 @@ static int move_to(const char *bdf, const char *cur, const char *drv)
 		if (ret)
 			return ret;
 	}
-	return sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	return ret ? ret : pci_settle(bdf);
 }
 
 FIXTURE_SETUP(vfio)

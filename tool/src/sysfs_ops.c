@@ -5,6 +5,7 @@
  * devices take the same path. The kernel's log lines printed during a
  * failed write are collected from /dev/kmsg and reported with its errno.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libudev.h>
@@ -42,21 +43,31 @@ int dev_driver(int group, const char *addr, char *drv, size_t len)
 	return 0;
 }
 
-enum group_type group_type_now(int group)
+/* The first line of the sysfs file @path, without its newline. 0 or -errno. */
+static int read_line(const char *path, char *buf, size_t len)
 {
-	char path[PATH_MAX], buf[32] = "";
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	snprintf(path, sizeof(path), GROUPS "/%d/type", group);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	buf[0] = '\0';
 	if (fd < 0)
-		return TYPE_UNKNOWN;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -errno;
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return TYPE_UNKNOWN;
+		return n ? -errno : -ENODATA;
 	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+enum group_type group_type_now(int group)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), GROUPS "/%d/type", group);
+	if (read_line(path, buf, sizeof(buf)))
+		return TYPE_UNKNOWN;
 	return parse_type(buf, false);
 }
 
@@ -155,6 +166,49 @@ static int wait_bind(struct udev_monitor *mon, const char *addr)
 	return -ETIMEDOUT;
 }
 
+/*
+ * nvme brings its controller up after bind returns (a reset work, then the
+ * namespace scan), and can still fail there and let go of the device: the
+ * driver link alone does not say the disk is back. Wait for the controller
+ * to be live; a controller that vanishes or never gets there is a failure.
+ * (Unbinding it again before then is what oopses 6.1 on arm64.)
+ */
+static int nvme_settle(int group, const char *addr, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], state[32] = "";
+	long deadline = now_ms() + BIND_TIMEOUT_MS;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), GROUPS "/%d/devices/%s/nvme", group, addr);
+	if (access(dir, F_OK))
+		return 0;			/* not an nvme controller */
+	do {
+		d = opendir(dir);
+		de = NULL;
+		while (d && (de = readdir(d)) && strncmp(de->d_name, "nvme", 4))
+			;
+		if (de) {
+			snprintf(path, sizeof(path), "%s/%s/state", dir, de->d_name);
+			if (!read_line(path, state, sizeof(state)) && !strcmp(state, "live")) {
+				closedir(d);
+				return 0;
+			}
+		}
+		if (d)
+			closedir(d);
+		if (!de) {
+			snprintf(why, whylen, "binding %s: its nvme controller went away after the "
+				 "bind (the driver's probe failed)", addr);
+			return -ENODEV;
+		}
+		usleep(50000);
+	} while (now_ms() < deadline);
+	snprintf(why, whylen, "binding %s: its nvme controller is still %s after %d s, not live",
+		 addr, state[0] ? state : "unreadable", BIND_TIMEOUT_MS / 1000);
+	return -ETIMEDOUT;
+}
+
 int dev_bind(int group, const char *addr, const char *drv, char *why, size_t whylen)
 {
 	struct udev *u = udev_new();
@@ -177,8 +231,6 @@ int dev_bind(int group, const char *addr, const char *drv, char *why, size_t why
 		kmsg_collect(k, why, whylen);
 		goto out;
 	}
-	if (k >= 0)
-		close(k);
 	ret = wait_bind(mon, addr);
 	if (ret) {
 		/* The bind event came before v4.14; trust the driver link then. */
@@ -188,6 +240,12 @@ int dev_bind(int group, const char *addr, const char *drv, char *why, size_t why
 			snprintf(why, whylen, "binding %s to %s: no bind event in %d s and not "
 				 "bound", addr, drv, BIND_TIMEOUT_MS / 1000);
 	}
+	if (!ret)
+		ret = nvme_settle(group, addr, why, whylen);
+	if (ret)
+		kmsg_collect(k, why, whylen);
+	else if (k >= 0)
+		close(k);
 out:
 	if (mon)
 		udev_monitor_unref(mon);

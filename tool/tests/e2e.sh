@@ -160,7 +160,11 @@ if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	for t in identity "$boot"; do
 		name="nvme: to $t, data intact"
 		set_and_check "$name" pci "$nvme" "$t" || continue
-		if read_back && cmp -s /tmp/pattern /tmp/readback; then
+		# set-type returns only once the controller is live again.
+		state=$(cat /sys/bus/pci/devices/"$nvme"/nvme/nvme*/state 2>/dev/null)
+		if [ "$state" != live ]; then
+			nok "$name" "iommu-admin returned with the controller ${state:-gone}, not live"
+		elif read_back && cmp -s /tmp/pattern /tmp/readback; then
 			ok "$name"
 		else
 			nok "$name" "the 1 MiB pattern did not read back from /dev/nvme0n1" \
