@@ -76,3 +76,21 @@ class PowerOffUnmap(unittest.TestCase):
         self.assertEqual([(s.kind, s.during) for s in found], [("warning", "between programs")])
         self.assertIn("power-off", dbg.splat_reason(found[0].during, found[0].excerpt))
         self.assertIsNone(dbg.splat_reason("iommu_type", found[0].excerpt))
+
+
+class NvmeUnbindMidProbe(unittest.TestCase):
+    """smmuv3, Debian 6.1.192-3: nvme unbound while its async probe ran;
+    the probe's last put freed the doorbell buffer through dma-direct. The
+    suite no longer provokes it (pci_settle); seen again, it fails."""
+
+    def test_an_oops_of_iommu_attach_named_by_no_profile(self):
+        with open(os.path.join(ROOT, "fixtures", "console",
+                               "smmuv3-nvme-unbind-mid-probe-oops.log")) as f:
+            found = console.scan(f.read())
+        self.assertEqual([(s.kind, s.during) for s in found], [("oops", "iommu_attach")])
+        text = " ".join(found[0].excerpt)
+        self.assertIn("dma_free_contiguous+0x7c/0xc0", text)
+        self.assertIn("nvme_pci_free_ctrl+0x28/0x74", text)
+        for kver in ("6.1.0-57-arm64", "6.1.192-icg-debug"):
+            prof = expect.select(EXPECT, kver)
+            self.assertIsNone(prof.splat_reason("iommu_attach", found[0].excerpt), kver)
