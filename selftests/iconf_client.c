@@ -108,25 +108,33 @@ int pci_bind(const char *bdf, const char *driver)
 	return ret ? ret : pci_settle(bdf);
 }
 
+/* Does directory @dir hold an entry named @prefix...? Its name in @name (may be NULL). */
+static bool dir_has(const char *dir, const char *prefix, char *name, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			if (name)
+				snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 /* The first controller under @bdf's nvme/ directory, in @ctrl; false if none. */
 static bool nvme_ctrl(const char *bdf, char *ctrl, size_t len)
 {
 	char path[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", bdf);
-	d = opendir(path);
-	while (d && !found && (de = readdir(d))) {
-		if (!strncmp(de->d_name, "nvme", 4)) {
-			snprintf(ctrl, len, "%.20s", de->d_name);
-			found = true;
-		}
-	}
-	if (d)
-		closedir(d);
-	return found;
+	return dir_has(path, "nvme", ctrl, len);
 }
 
 /*
@@ -183,21 +191,7 @@ bool attach_code_in_table(int neg)
 
 static bool class_has(const char *prefix, char *name, size_t len)
 {
-	DIR *d = opendir("/sys/class/iommu");
-	struct dirent *de;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
-			if (name)
-				snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
+	return dir_has("/sys/class/iommu", prefix, name, len);
 }
 
 const char *iommu_driver(void)
@@ -208,7 +202,11 @@ const char *iommu_driver(void)
 		return "amd";
 	if (class_has("smmu3.", NULL, 0))
 		return "arm-smmu-v3";
-	if (!access("/sys/bus/virtio/drivers/virtio_iommu", F_OK))
+	/*
+	 * A kernel with the driver built in has its directory with no vIOMMU:
+	 * only a bound virtio device says there is one.
+	 */
+	if (dir_has("/sys/bus/virtio/drivers/virtio_iommu", "virtio", NULL, 0))
 		return "virtio";
 	if (!access("/sys/module/iommu_mock", F_OK))
 		return "mock";
