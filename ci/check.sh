@@ -55,6 +55,7 @@ build_all() (
 	san_build "$out/iommu_groups.asan" "$root"/selftests/{iommu_groups,iommu_sysfs,kmsg}.c
 	san_build "$out/iommu_module.asan" "$root"/selftests/{iommu_module,kmsg,modload}.c
 	san_build "$out/sysfs_parse_test" "$root/tests/unit/sysfs_parse_test.c" "$root/selftests/iommu_sysfs.c"
+	san_build "$out/kmsg_splat_test" "$root/tests/unit/kmsg_splat_test.c" "$root/selftests/kmsg.c"
 	# The modules against the running machine's headers, if it has any:
 	# the gate builds them against the kernel it boots in any case.
 	echo "build: ok"
@@ -92,6 +93,9 @@ gate_refuses() {
 	try "KERNEL that is not a bzImage" "not a bzImage" KERNEL=/etc/passwd MODULES=/tmp KBUILD=/tmp
 	try "KERNEL without MODULES" "needs MODULES" KERNEL=/etc/passwd
 	try "KERNEL_DEB that is not a package" "is not a Debian package" KERNEL_DEB=/etc/passwd HEADERS_DEB=/etc/passwd
+	try "an unknown Debian suite" "unknown suite 'bullseye' (known: bookworm" DIST=bullseye
+	try "a kernel version the suite lacks" "DIST=trixie has no kernel 6.12.999+deb13-amd64" \
+		DIST=trixie KERNEL_VERSION=6.12.999+deb13-amd64
 	try "STRESS neither long nor short" "STRESS=forever: want long" STRESS=forever
 	try "a guest variable with a space" "IOMMU_RACE_MS=1 0: letters" "IOMMU_RACE_MS=1 0"
 	try "a topology the kernel cannot run (virtio-iommu on Debian's)" \
@@ -112,7 +116,8 @@ gate_refuses() {
 suite build build_all
 suite checkpatch style
 suite ci-units python3 "$here/tests/run.py"
-suite c-units "$out/sysfs_parse_test"
+c_units() { "$out/sysfs_parse_test" && "$out/kmsg_splat_test"; }
+suite c-units c_units
 suite sysfs-fixtures "$root/tests/sysfs-trees.sh" "$out/iommu_groups.asan"
 # The static attach_dev check: its miniature drivers, --diff, bad input,
 # and Debian 6.1's drivers/ (Coccinelle; the source extracted once).

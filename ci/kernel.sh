@@ -6,12 +6,20 @@
 #   (default)                    Debian's linux-image-amd64, downloaded, never installed
 #   KERNEL= MODULES= KBUILD=     a bzImage, its lib/modules/<ver>, its headers/build dir
 #   KERNEL_DEB= HEADERS_DEB=     a kernel image package and its headers package
+#   DIST=suite [KERNEL_VERSION=] Debian's kernel of another suite (bookworm-backports,
+#                                trixie, sid, experimental; ci/suite.sh), any package
+#                                layout (linux-image-*-unsigned, or linux-binary +
+#                                linux-modules + linux-base; compressed modules);
+#                                modules built in that suite's chroot (ci/kbuild.sh)
 #   KERNEL=debug                 Debian's linux-source-6.1 built with ci/debug-kernel.config
 #                                (KASAN, lockdep, kmemleak, fault injection, virtio-iommu;
 #                                built once, cached: ci/debug-kernel.sh)
 #
-# MODROOT is a directory holding lib/modules/<ver> with modules.dep made.
+# MODROOT is a directory holding lib/modules/<ver> with modules.dep made,
+# its modules uncompressed (the guest's busybox insmod loads plain .ko).
+# KBUILD_CHROOT, when set, is the chroot the modules are built in.
 set -euo pipefail
+here=$(dirname "$(realpath "$0")")
 
 out=${1:?usage: kernel.sh OUTDIR}
 cache=${ICG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommu-conformance}
@@ -39,7 +47,7 @@ headers_release() {
 # vermagic of one module of the tree: its first word is the release.
 modules_release() {
 	local ko
-	ko=$(find "$1" -name '*.ko' -print -quit)
+	ko=$(find "$1" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -print -quit)
 	[ -n "$ko" ] || return 0
 	modinfo -F vermagic "$ko" | awk '{print $1}'
 }
@@ -63,6 +71,12 @@ stage_modules() {
 	echo "$base"
 }
 
+# Unpack compressed modules in place (.ko.xz, .ko.zst -> .ko), two at a time.
+decompress_modules() {
+	find "$1" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P 2 xz -d -f
+	find "$1" -name '*.ko.zst' -print0 | xargs -0 -r -n 64 -P 2 zstd -q -d -f --rm
+}
+
 apt_fetch() { # package -> path of the .deb in the cache
 	local pkg=$1 dir=$cache/debs
 	mkdir -p "$dir"
@@ -79,6 +93,8 @@ apt_fetch() { # package -> path of the .deb in the cache
 
 extract_deb() { # deb -> directory it is unpacked in (cached by content)
 	local deb=$1 sum dir
+	# Never an empty name: the directory would be the whole cache.
+	[ -f "$deb" ] || die "no package file '$deb' to unpack"
 	sum=$(sha256sum "$deb" | cut -c1-16)
 	dir=$cache/unpacked/$sum
 	if [ ! -e "$dir/.done" ]; then
@@ -95,6 +111,45 @@ if [ "${KERNEL:-}" = debug ]; then
 	MODULES=$(ls -d "$dk"/lib/modules/* | head -n1)
 	KBUILD=$dk/build
 	KDESC="debug build of linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1) + ci/debug-kernel.config ($(cat "$dk/build-time.txt") to build)"
+elif [ -n "${DIST:-}" ] || [ -n "${KERNEL_VERSION:-}" ]; then
+	# shellcheck source=ci/suite.sh
+	. "$here/suite.sh"
+	suite_init "${DIST:-bookworm}"
+	ver=${KERNEL_VERSION:-$(suite_kernel_version)}
+	[ -n "$ver" ] || die "$SUITE names no kernel (linux-image-amd64 has no linux-image-<version> dependency)"
+	# The image: one -unsigned package, or (sid and later) linux-binary +
+	# linux-modules + linux-base.
+	if [ -n "$(suite_version "linux-image-$ver-unsigned")" ]; then
+		pkgs=("linux-image-$ver-unsigned")
+	elif [ -n "$(suite_version "linux-binary-$ver")" ]; then
+		pkgs=("linux-binary-$ver" "linux-modules-$ver" "linux-base-$ver")
+	else
+		have=$(suite_cache pkgnames linux-image- 2>/dev/null |
+			sed -n 's/^linux-image-\([0-9].*-amd64\)\(-unsigned\)\{0,1\}$/\1/p' | sort -uV | xargs)
+		die "DIST=$SUITE has no kernel $ver (linux-image-$ver-unsigned or linux-binary-$ver); it has: ${have:-none}"
+	fi
+	pkgver=$(suite_version "${pkgs[0]}")
+	modroot=$cache/modroot/$ver
+	if [ ! -e "$modroot/.done" ]; then
+		rm -rf "$modroot" && mkdir -p "$modroot/lib/modules/$ver"
+		for p in "${pkgs[@]}"; do
+			d=$(suite_unpack "$p")
+			for m in "$d/lib/modules/$ver" "$d/usr/lib/modules/$ver"; do
+				[ -d "$m" ] && cp -a "$m/." "$modroot/lib/modules/$ver/"
+			done
+			for k in "$d/boot/vmlinuz-$ver" "$d/usr/lib/modules/$ver/vmlinuz"; do
+				[ -f "$k" ] && cp "$k" "$modroot/vmlinuz"
+			done
+		done
+		[ -f "$modroot/vmlinuz" ] || die "${pkgs[*]} hold no vmlinuz for $ver"
+		decompress_modules "$modroot/lib/modules/$ver"
+		touch "$modroot/.done"
+	fi
+	KERNEL=$modroot/vmlinuz
+	MODULES=$modroot/lib/modules/$ver
+	KBUILD=$("$here/kbuild.sh" "$SUITE" "$ver") || die "no tree to build modules against $ver"
+	KBUILD_CHROOT=${KBUILD%/usr/src/*}
+	KDESC="Debian $SUITE ${pkgs[0]} $pkgver"
 elif [ -n "${KERNEL_DEB:-}" ] || [ -n "${HEADERS_DEB:-}" ]; then
 	[ -f "${KERNEL_DEB:-}" ] || die "KERNEL_DEB='${KERNEL_DEB:-}' is not a file"
 	[ -f "${HEADERS_DEB:-}" ] || die "HEADERS_DEB='${HEADERS_DEB:-}' is not a file (KERNEL_DEB needs it)"
@@ -156,5 +211,6 @@ VMLINUZ='$(realpath "$KERNEL")'
 MODROOT='$modroot'
 KBUILD='$(realpath "$KBUILD")'
 KDESC='$KDESC'
+KBUILD_CHROOT='${KBUILD_CHROOT:-}'
 ENV
 echo "kernel: $kver ($KDESC)"

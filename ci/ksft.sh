@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Print a kselftest directory (holding kselftest_harness.h and lib.mk).
-# KSFT_DIR= wins; else the pieces are extracted, once, from Debian's
-# linux-source-6.1 into the cache, together with scripts/checkpatch.pl.
+# KSFT_DIR= wins; else the pieces are extracted, once, from a Debian
+# linux-source (ci/linux-source.sh: 6.1 by default, the kernel's own with
+# SOURCE_SUITE= SOURCE_KVER=) into the cache, with scripts/checkpatch.pl.
 # Nothing of the kernel tree is copied into this repository.
 set -euo pipefail
 if [ -n "${KSFT_DIR:-}" ]; then
@@ -12,7 +13,7 @@ if [ -n "${KSFT_DIR:-}" ]; then
 fi
 # shellcheck source=ci/linux-source.sh
 . "$(dirname "$(realpath "$0")")/linux-source.sh"
-dir=$cache/ksft/$ver
+dir=$cache/ksft/$pkg-$ver
 if [ ! -e "$dir/.done" ]; then
 	rm -rf "$dir" && mkdir -p "$dir"
 	t=$pkg/tools/testing/selftests

@@ -172,6 +172,7 @@ long iconf_domain_alloc(struct iconf_file *f, void *arg)
 	}
 	spin_lock_init(&f->doms[i].faults.lock);
 	f->doms[i].faults.count = 0;
+	f->doms[i].watched = false;
 	f->doms[i].domain = dom;
 	a->dom_id = i + 1;
 	return 0;
@@ -396,9 +397,14 @@ long iconf_faults(struct iconf_file *f, void *arg)
 		return -EINVAL;
 	log = &m->faults;
 	if (a->watch) {
+		/* Today's kernels set a handler once: watching again keeps it. */
+		if (!iconf_fault_handler_settable(m->domain) && !m->watched)
+			return -EBUSY;
 		spin_lock_init(&log->lock);
 		log->count = 0;
-		iommu_set_fault_handler(m->domain, iconf_fault_handler, log);
+		if (iconf_fault_handler_settable(m->domain))
+			iommu_set_fault_handler(m->domain, iconf_fault_handler, log);
+		m->watched = true;
 	}
 	spin_lock_irqsave(&log->lock, irqf);
 	a->count = log->count;

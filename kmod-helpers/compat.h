@@ -8,6 +8,17 @@
  *   v6.9   the device-level fault API gone (iopf queue, domain->iopf_handler)
  *   v6.11  iommu_paging_domain_alloc(dev) added (returns ERR_PTR)
  *   v6.13  iommu_domain_alloc(bus) removed
+ *   after 6.12: iommu_ops.domain_alloc(type) (kept only for fsl_pamu) and
+ *          iommu_ops.pgsize_bitmap gone: a driver allocates paging domains
+ *          with domain_alloc_paging(dev), gives a static identity_domain,
+ *          and sets domain->pgsize_bitmap itself
+ *   after 6.12: attach_dev(domain, dev, old) and set_dev_pasid(..., old)
+ *   after 6.12: iommu_set_fault_handler() sets a domain's handler once: it
+ *          WARNs unless domain->cookie_type is IOMMU_COOKIE_NONE, and there
+ *          is no call that clears it (7.2's iommu.c:2061)
+ * "after 6.12": checked in Debian's headers, 6.12.117 has the old form and
+ * 7.2.13 (and 7.3-rc7) the new; the release between them that changed it
+ * is not pinned here, so every kernel after 6.12 is given the new form.
  */
 #ifndef ICONF_COMPAT_H
 #define ICONF_COMPAT_H
@@ -73,5 +84,21 @@ static inline int iconf_amd_enable_v2(struct iommu_domain *dom)
  * device-level fault API of SPEC §3.
  */
 #define ICONF_HAVE_DEV_FAULT_API (LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0))
+
+/* A driver's view of the core (the mock IOMMU): see the list at the top. */
+#define ICONF_AFTER_6_12 (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0))
+#define ICONF_DRIVER_ALLOCS_PAGING ICONF_AFTER_6_12
+#define ICONF_ATTACH_DEV_HAS_OLD ICONF_AFTER_6_12
+#define ICONF_FAULT_HANDLER_ONCE ICONF_AFTER_6_12
+
+/* May iommu_set_fault_handler() be called on @dom now without a WARN? */
+static inline bool iconf_fault_handler_settable(struct iommu_domain *dom)
+{
+#if ICONF_FAULT_HANDLER_ONCE
+	return dom->cookie_type == IOMMU_COOKIE_NONE;
+#else
+	return true;
+#endif
+}
 
 #endif

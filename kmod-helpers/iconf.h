@@ -30,6 +30,7 @@ struct iconf_dom {
 	struct iommu_domain *domain;	/* NULL: slot free */
 	struct iconf_mapping maps[ICONF_MAX_MAPS];
 	struct iconf_fault_log faults;
+	bool watched;			/* its fault handler is set (once, today) */
 };
 
 struct iconf_dev {

@@ -97,7 +97,7 @@ static struct mock_dev *mock_dev_of(struct device *dev)
 	return NULL;
 }
 
-static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+static int mock_attach(struct iommu_domain *domain, struct device *dev)
 {
 	struct mock_domain *md = to_mock(domain);
 	struct mock_dev *m = mock_dev_of(dev);
@@ -146,6 +146,19 @@ out:
 	mutex_unlock(&mock_lock);
 	return ret;
 }
+
+#if ICONF_ATTACH_DEV_HAS_OLD
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev,
+			   struct iommu_domain *old)
+{
+	return mock_attach(domain, dev);
+}
+#else
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	return mock_attach(domain, dev);
+}
+#endif
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
@@ -219,6 +232,42 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.free = mock_domain_free,
 };
 
+static struct mock_domain *mock_domain_new(void)
+{
+	struct mock_domain *md = kzalloc(sizeof(*md), GFP_KERNEL);
+
+	if (!md)
+		return NULL;
+	xa_init(&md->pt);
+	md->dom.geometry.aperture_end = (1ULL << 48) - 1;
+	md->dom.geometry.force_aperture = true;
+	return md;
+}
+
+#if ICONF_DRIVER_ALLOCS_PAGING
+/*
+ * The core asks for paging domains by device, not by type, so alloc_fail
+ * fails every one of them while it is set (identity is static and cannot
+ * fail): a type store to DMA then meets a failed allocation.
+ */
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct mock_domain *md;
+
+	if (knob_is("alloc_fail"))
+		return NULL;
+	md = mock_domain_new();
+	if (!md)
+		return NULL;
+	md->dom.pgsize_bitmap = PAGE_SIZE;
+	return &md->dom;
+}
+
+/* Passthrough: the "hardware" reads an identity domain as bus == physical. */
+static struct mock_domain mock_identity = {
+	.dom = { .type = IOMMU_DOMAIN_IDENTITY, .ops = &mock_domain_ops },
+};
+#else
 static struct iommu_domain *mock_domain_alloc(unsigned int type)
 {
 	struct mock_domain *md;
@@ -226,15 +275,10 @@ static struct iommu_domain *mock_domain_alloc(unsigned int type)
 	if (knob_is("alloc_fail") && type != IOMMU_DOMAIN_UNMANAGED &&
 	    type != IOMMU_DOMAIN_BLOCKED)
 		return NULL;
-	md = kzalloc(sizeof(*md), GFP_KERNEL);
-
-	if (!md)
-		return NULL;
-	xa_init(&md->pt);
-	md->dom.geometry.aperture_end = (1ULL << 48) - 1;
-	md->dom.geometry.force_aperture = true;
-	return &md->dom;
+	md = mock_domain_new();
+	return md ? &md->dom : NULL;
 }
+#endif
 
 static struct iommu_device *mock_probe_device(struct device *dev)
 {
@@ -308,7 +352,13 @@ EXPORT_SYMBOL_GPL(iconf_mock_report);
 #endif
 
 static const struct iommu_ops mock_ops = {
+#if ICONF_DRIVER_ALLOCS_PAGING
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.identity_domain = &mock_identity.dom,
+#else
 	.domain_alloc = mock_domain_alloc,
+	.pgsize_bitmap = PAGE_SIZE,
+#endif
 	.probe_device = mock_probe_device,
 	.release_device = mock_release_device,
 	.device_group = mock_device_group,
@@ -316,7 +366,6 @@ static const struct iommu_ops mock_ops = {
 #if ICONF_HAVE_DEV_FAULT_API
 	.page_response = mock_page_response,
 #endif
-	.pgsize_bitmap = PAGE_SIZE,
 	.owner = THIS_MODULE,
 	.default_domain_ops = &mock_domain_ops,
 };

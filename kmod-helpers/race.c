@@ -43,7 +43,9 @@ struct race_worker {
 	int (*fn)(struct race_worker *w);
 };
 
+#if ICONF_HAVE_DEV_FAULT_API
 typedef int (*race_report_fn)(struct device *dev, struct iommu_fault_event *evt);
+#endif
 
 struct race {
 	struct device *dev;
@@ -52,7 +54,9 @@ struct race {
 	u64 iterations, start, deadline;
 	bool page_req;
 	bool stop;
+#if ICONF_HAVE_DEV_FAULT_API
 	race_report_fn report;
+#endif
 
 	atomic_t workers;
 	struct completion done;
@@ -535,15 +539,24 @@ static int race_dom_replacer(struct race_worker *w)
 	return 0;
 }
 
+/*
+ * With a handler set once per domain (ICONF_FAULT_HANDLER_ONCE), the
+ * domain must be fresh, and its handler stays set until the client frees
+ * it, right after the scenario: the kernel has no call that clears it.
+ */
 static int race_dom_contract(struct race *r, struct iconf_race *a)
 {
 	struct race_reg *tok = race_new_reg(r);
 
-	iommu_set_fault_handler(r->domain, NULL, NULL);
+	if (!iconf_fault_handler_settable(r->domain))
+		return -EBUSY;
+	if (!ICONF_FAULT_HANDLER_ONCE)
+		iommu_set_fault_handler(r->domain, NULL, NULL);
 	a->steps[ICONF_RS_REPORT_NONE] = race_dom_report(r, 0, 1);
 	iommu_set_fault_handler(r->domain, race_dom_handler, tok);
 	a->steps[ICONF_RS_REPORT] = race_dom_report(r, 0, 2);
-	iommu_set_fault_handler(r->domain, NULL, NULL);
+	if (!ICONF_FAULT_HANDLER_ONCE)
+		iommu_set_fault_handler(r->domain, NULL, NULL);
 	a->registered = 1;
 	return 0;
 }
@@ -630,7 +643,10 @@ static int race_run(struct race *r, struct iconf_race *a)
 		/* The first handler before any report: none may find it missing. */
 		iommu_set_fault_handler(r->domain, race_dom_handler, first);
 		atomic64_set(&r->dom_gen, first->gen);
-		fns[n++] = race_dom_replacer;
+		atomic64_inc(&r->registered);
+		/* Replacing it is the race, where the kernel allows replacing. */
+		if (!ICONF_FAULT_HANDLER_ONCE)
+			fns[n++] = race_dom_replacer;
 	} else {
 		/* Two registering threads: the second races the first. */
 		ws[n].idx = 0;
@@ -651,9 +667,9 @@ static int race_run(struct race *r, struct iconf_race *a)
 		return -ETIMEDOUT;	/* r and ws stay: the threads use them */
 	}
 	kfree(ws);
-	if (dom)
+	if (dom && !ICONF_FAULT_HANDLER_ONCE)
 		iommu_set_fault_handler(r->domain, NULL, NULL);
-	else if (race_dev_release(r))
+	else if (!dom && race_dev_release(r))
 		return -EBUSY;	/* still holds our data: r must stay */
 	a->ref_delta = race_refs(r->dev) - start;
 	if (a->ref_delta)
@@ -721,7 +737,11 @@ long iconf_race(struct iconf_file *f, void *arg)
 		a->result = -EOPNOTSUPP;
 		goto out;
 #endif
+	} else if (!iconf_fault_handler_settable(r->domain)) {
+		ret = -EBUSY;	/* a handler set before: the domain is not fresh */
 	} else {
+		if (ICONF_FAULT_HANDLER_ONCE)
+			a->caps |= ICONF_RACE_CAP_HANDLER_ONCE;
 		ret = a->scenario == ICONF_RACE_DOM_CONTRACT ?
 		      race_dom_contract(r, a) : race_run(r, a);
 	}

@@ -546,19 +546,27 @@ TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
 		TH_LOG("writes failed for reasons other than a bound driver");
 	ASSERT_LT(0UL, r.writes);
 
-	/* The end state: a documented type, the driver bound, DMA working. */
+	/*
+	 * The end state is whichever side won the last round, so it is
+	 * reported, and checked only for being a documented type. The
+	 * verdict on the device comes after a deterministic restore: the boot
+	 * type written with no driver bound, edu bound again, DMA through its
+	 * domain. (An identity end state cannot be judged by DMA everywhere:
+	 * arm64 virt's RAM starts at 1 GiB, out of edu's 28-bit reach.)
+	 */
 	read_type(_metadata, self->edu_group, type, sizeof(type));
-	TH_LOG("end state: type %s", type);
-	ASSERT_TRUE(group_type_documented(type));
 	snprintf(drv, sizeof(drv), "/sys/bus/pci/devices/%s/driver", self->edu);
-	if (access(drv, F_OK))
-		ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	TH_LOG("end state: type %s, edu %s", type, access(drv, F_OK) ? "unbound" : "bound");
+	ASSERT_TRUE(group_type_documented(type));
+	if (!access(drv, F_OK))
+		ASSERT_EQ(0, pci_unbind(self->edu));
+	ASSERT_EQ(0, write_str(_metadata, self->edu_group, self->boot))
+		TH_LOG("the boot type %s cannot be restored after the race", self->boot);
+	ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+	read_type(_metadata, self->edu_group, type, sizeof(type));
+	ASSERT_STREQ(self->boot, type);
 	ASSERT_EQ(0, dma_via_current_domain(self->edu, &e, why, sizeof(why))) TH_LOG("%s", why);
 	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("edu DMA broken after the race");
-	/* The boot type back. */
-	ASSERT_EQ(0, pci_unbind(self->edu));
-	EXPECT_EQ(0, write_str(_metadata, self->edu_group, self->boot));
-	ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
 }
 
 static void *race_replugger(void *arg)
@@ -592,10 +600,11 @@ TEST_F_TIMEOUT(rows, mock_replug_vs_writers, 120)
 		.type_path = "/sys/bus/platform/devices/" ICONF_MOCK_PREFIX "0/iommu_group/type",
 	};
 	struct iconf_edu_dma e;
-	char type[16], why[200];
+	char type[16], before[16], why[200];
 
 	if (access("/sys/module/iommu_mock/parameters/replug", W_OK))
 		SKIP(return, "needs the mock IOMMU (fake hardware) to hot-plug a device");
+	ASSERT_LT(0, sysfs_read_str(r.type_path, before, sizeof(before)));
 	EXPECT_EQ(0UL, race_run(_metadata, &r, race_replugger, "hot-remove/add cycles", allowed))
 		TH_LOG("writes failed for reasons hot-plug does not explain");
 	ASSERT_LT(0UL, r.binds);
@@ -606,6 +615,8 @@ TEST_F_TIMEOUT(rows, mock_replug_vs_writers, 120)
 	ASSERT_EQ(0, dma_via_current_domain(ICONF_MOCK_PREFIX "0", &e, why, sizeof(why)))
 		TH_LOG("%s", why);
 	ASSERT_TRUE(!!(e.result & ICONF_EDU_ARRIVED)) TH_LOG("the re-added device's DMA is broken");
+	/* Leave the type found before the race, for the programs after this one. */
+	ASSERT_EQ(0, sysfs_write(r.type_path, before)) TH_LOG("cannot restore type %s", before);
 }
 
 /* ---- rows on groups the machine may not have ---- */

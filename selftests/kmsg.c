@@ -53,16 +53,37 @@ int kmsg_next(int fd, struct kmsg_rec *r)
 	return 1;
 }
 
+/*
+ * A WARN, either form: "WARNING: CPU: 0 PID: 1 at f.c:1 fn" (up to 6.x) or
+ * "WARNING: f.c:1 at fn+0x1/0x2, CPU#0: comm/1" (today's). Not a notice
+ * that merely says "WARNING: See ..." (the CPU mitigation lines).
+ */
+static bool is_warn(const char *text)
+{
+	const char *w = strstr(text, "WARNING: ");
+	const char *sp;
+
+	if (!w)
+		return false;
+	w += strlen("WARNING: ");
+	if (!strncmp(w, "CPU: ", 5))
+		return true;
+	sp = strchr(w, ' ');
+	return sp && memchr(w, ':', sp - w) && !strncmp(sp, " at ", 4) && strstr(sp, ", CPU#");
+}
+
 bool kmsg_is_splat(const char *text)
 {
 	static const char *const marks[] = {
-		"WARNING:", "BUG:", "Oops", "kernel BUG at", "Call Trace:",
+		"BUG:", "Oops", "kernel BUG at", "Call Trace:",
 		"general protection fault", "KASAN:", "UBSAN:",
 		"possible circular locking", "possible recursive locking",
 		"inconsistent lock state", "INFO: task ", "Kernel panic",
 		"list_add corruption", "list_del corruption",
 	};
 
+	if (is_warn(text))
+		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(marks); i++)
 		if (strstr(text, marks[i]))
 			return true;

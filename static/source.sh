@@ -6,7 +6,7 @@
 set -euo pipefail
 # shellcheck source=ci/linux-source.sh
 . "$(dirname "$(dirname "$(realpath "$0")")")/ci/linux-source.sh"
-dir=$cache/src/$ver
+dir=$cache/src/$pkg-$ver
 if [ ! -e "$dir/.done" ]; then
 	echo "static: extracting drivers/ of $pkg $ver (once)" >&2
 	rm -rf "$dir" && mkdir -p "$dir"

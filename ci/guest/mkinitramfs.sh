@@ -20,10 +20,15 @@ chmod 755 "$tmp/init"
 
 # Some of these may be built in; modprobe then lists nothing for them.
 # EXTRA_MODULES=: more, before the 9p ones (virtio_console: arm64's results).
-for m in virtio_pci ${EXTRA_MODULES:-} 9pnet_virtio 9p; do
-	modprobe -d "$modroot" -S "$kver" --show-depends "$m" ||
-		{ echo "mkinitramfs: $kver has no module $m and does not build it in" >&2; exit 2; }
-done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$tmp/list"
+# virtio_iommu, where the kernel builds it as a module (sid's amd64): behind
+# a virtio-iommu the 9p transport's probe waits for it, so it must be here.
+{
+	for m in virtio_pci ${EXTRA_MODULES:-} 9pnet_virtio 9p; do
+		modprobe -d "$modroot" -S "$kver" --show-depends "$m" ||
+			{ echo "mkinitramfs: $kver has no module $m and does not build it in" >&2; exit 2; }
+	done
+	modprobe -d "$modroot" -S "$kver" --show-depends virtio_iommu 2>/dev/null || true
+} | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$tmp/list"
 while read -r ko; do
 	cp "$ko" "$tmp/mods/"
 	basename "$ko"

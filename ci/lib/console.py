@@ -14,7 +14,9 @@ KINDS = [
     ("panic", re.compile(r"^Kernel panic - not syncing")),
     ("oops", re.compile(r"\bOops\b|general protection fault|BUG: unable to handle|BUG: kernel NULL pointer dereference")),
     ("bug", re.compile(r"kernel BUG at|\bBUG: ")),
-    ("warning", re.compile(r"WARNING: CPU: \d+ PID: \d+")),
+    # Up to 6.x: "WARNING: CPU: 0 PID: 1 at file:line func"; today's
+    # kernels: "WARNING: file:line at func+0x1/0x2, CPU#0: comm/pid".
+    ("warning", re.compile(r"WARNING: CPU: \d+ PID: \d+|WARNING: \S+:\d+ at \S+, CPU#\d+")),
 ]
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 MARK = re.compile(r"icg: (begin|end) (\S+)")

@@ -40,6 +40,15 @@ class Scan(unittest.TestCase):
         found = console.scan("[ 0.5] WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2\n")
         self.assertEqual((found[0].kind, found[0].during), ("warning", "boot"))
 
+    def test_todays_warn_format(self):
+        found = console.scan("[ 9.1] WARNING: drivers/iommu/iommu.c:2061 at "
+                             "iommu_set_fault_handler+0x4c/0x60, CPU#0: iommu_fault_rac/301\n")
+        self.assertEqual([s.kind for s in found], ["warning"])
+
+    def test_mitigation_notice_is_not_a_warning(self):
+        self.assertEqual(console.scan("[ 0.1] Speculative Return Stack Overflow: WARNING: See "
+                                      "https://kernel.org/doc/html/latest/admin-guide/hw-vuln/srso.html\n"), [])
+
 
 if __name__ == "__main__":
     unittest.main()

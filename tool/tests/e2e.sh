@@ -108,6 +108,15 @@ set_and_check() {
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(type_of "$g")
+	# The round trip goes to identity and back to a translated type: one
+	# that an earlier program left in identity is put back to DMA first,
+	# with the same tool, so this test starts from its own state.
+	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
+		log "the DMA device's group $g was found in $boot: setting DMA first"
+		run --yes set-type "$dma" DMA
+		boot=$(type_of "$g")
+		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
+	fi
 	if set_and_check "dma device: to identity, DMA verified" "$dbus" "$dma" identity; then
 		if r=$("$dmacheck" "$dma" identity); then
 			ok "dma device: to identity, DMA verified"
@@ -303,6 +312,15 @@ admin=$asan
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(type_of "$g")
+	# The round trip goes to identity and back to a translated type: one
+	# that an earlier program left in identity is put back to DMA first,
+	# with the same tool, so this test starts from its own state.
+	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
+		log "the DMA device's group $g was found in $boot: setting DMA first"
+		run --yes set-type "$dma" DMA
+		boot=$(type_of "$g")
+		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
+	fi
 	drv=$(driver_of "$dbus" "$dma")
 	points="after-journal after-type after-verify"
 	[ -n "$drv" ] && points="after-journal after-unbind:1 after-type after-bind:1 after-verify"
@@ -338,6 +356,15 @@ fi
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(type_of "$g")
+	# The round trip goes to identity and back to a translated type: one
+	# that an earlier program left in identity is put back to DMA first,
+	# with the same tool, so this test starts from its own state.
+	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
+		log "the DMA device's group $g was found in $boot: setting DMA first"
+		run --yes set-type "$dma" DMA
+		boot=$(type_of "$g")
+		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
+	fi
 	# The first holds the lock for 6 s; the one with --wait queues behind
 	# it, the one without fails at once.
 	IOMMU_ADMIN_TEST_PAUSE_AT=after-journal:6000 "$admin" --yes set-type "$dma" identity \
@@ -369,6 +396,15 @@ fi
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(type_of "$g")
+	# The round trip goes to identity and back to a translated type: one
+	# that an earlier program left in identity is put back to DMA first,
+	# with the same tool, so this test starts from its own state.
+	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
+		log "the DMA device's group $g was found in $boot: setting DMA first"
+		run --yes set-type "$dma" DMA
+		boot=$(type_of "$g")
+		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
+	fi
 	r=/tmp/persist-root
 	conf=$r/etc/iommu-admin/types.conf rule=$r/etc/udev/rules.d/70-iommu-admin.rules
 	unit=$r/etc/systemd/system/iommu-admin-apply.service

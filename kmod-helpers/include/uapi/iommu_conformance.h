@@ -296,6 +296,8 @@ enum iconf_race_scenario {
 
 #define ICONF_RACE_CAP_PAGE_RESPONSE	(1U << 0) /* the driver has .page_response */
 #define ICONF_RACE_CAP_MOCK_PATH	(1U << 1) /* reports went through the mock driver */
+/* iommu_set_fault_handler() sets a domain's handler once (after 6.12): no replacing */
+#define ICONF_RACE_CAP_HANDLER_ONCE	(1U << 2)
 
 enum iconf_race_violation {
 	ICONF_RV_AFTER_UNREG,	  /* a handler ran with data whose unregister had returned */
