@@ -13,6 +13,10 @@
 # Module.symvers and its release string: the host tools build natively,
 # and the modules carry the kernel's vermagic and symbol CRCs.
 #
+# DIST= (a suite of ci/suite.sh): that suite's arm64 kernel of the amd64
+# one's version instead, its modules cross-built in the suite's chroot with
+# the suite's aarch64 cross compiler (ci/kbuild.sh); the userland stays.
+#
 # Usage: ci/arm64.sh OUT AMD64_KVER   writes OUT/kernel-aarch64.env
 set -euo pipefail
 out=${1:?usage: arm64.sh OUT AMD64_KVER}
@@ -49,17 +53,31 @@ fetch() { # package -> unpacked directory (cached by name and version)
 	fi
 	echo "$dir"
 }
-img=$(fetch "linux-image-$kver-unsigned")
-hdr=$(fetch "linux-headers-$kver")
 bb=$(fetch busybox-static)
 bash_static=$(fetch bash-static)
-
+kbchroot=
+if [ -n "${DIST:-}" ]; then
+	(
+		# shellcheck source=ci/suite.sh
+		. "$here/suite.sh"
+		suite_init "$DIST" arm64
+		suite_stage_kernel "$kver" >/dev/null
+	) || die "no arm64 kernel $kver in $DIST"
+	img=$cache/modroot/$kver
+	vmlinuz=$img/vmlinuz
+	kb=$("$here/kbuild.sh" "$DIST" "$kver" arm64) || die "no tree to build modules against $kver"
+	kbchroot=${kb%/usr/src/*}
+else
+	img=$(fetch "linux-image-$kver-unsigned")
+	hdr=$(fetch "linux-headers-$kver")
+	vmlinuz=$img/boot/vmlinuz-$kver
+	kb=$a/kbuild/$kver
+fi
 [ -f "$img/lib/modules/$kver/modules.dep" ] || depmod -b "$img" "$kver" ||
 	die "depmod failed on $img"
 
 # The tree our modules build against (see the head of this file).
-kb=$a/kbuild/$kver
-if [ ! -e "$kb/.done" ]; then
+if [ -z "$kbchroot" ] && [ ! -e "$kb/.done" ]; then
 	echo "arm64: preparing $kb (once)" >&2
 	rm -rf "$kb" && mkdir -p "$kb"
 	tar -C "$kb" --strip-components=1 -xJf "$tarball"
@@ -96,10 +114,11 @@ done
 
 cat > "$out/kernel-aarch64.env" <<ENV
 KVER='$kver'
-VMLINUZ='$img/boot/vmlinuz-$kver'
+VMLINUZ='$vmlinuz'
 MODROOT='$img'
 KBUILD='$kb'
+KBUILD_CHROOT='$kbchroot'
 BUSYBOX='$root/bin/busybox'
 CHROOT='$root'
 ENV
-echo "arm64: $kver (Debian linux-image-$kver-unsigned), modules built against $kb" >&2
+echo "arm64: $kver (Debian ${DIST:-bookworm}), modules built against $kb" >&2

@@ -77,10 +77,8 @@ ksft=$(SOURCE_SUITE=${DIST:-} SOURCE_KVER=$KVER "$here/ksft.sh") || fail "no kse
 # the debug programs added on a debug build (ci/lib/topology.py).
 # arm64 (smmuv3) follows Debian's own kernel: the same version's arm64 build.
 arches=x86_64
-if [ -z "${KERNEL:-}${KERNEL_DEB:-}${DIST:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1 ]; then
+if [ -z "${KERNEL:-}${KERNEL_DEB:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1 ]; then
 	arches=x86_64,aarch64
-elif [ -n "${DIST:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1 ]; then
-	echo "gate: smmuv3 (arm64) is left out: the arm64 lane follows Debian 12's own kernel only so far"
 fi
 cfg=$out/topologies.cfg
 avail=$(python3 "$here/lib/topology.py" effective "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
@@ -120,7 +118,8 @@ then
 	# Its variables as A_KVER, A_KBUILD...: KVER and the rest stay amd64's.
 	eval "$(sed 's/^/A_/' "$out/kernel-aarch64.env")"
 	echo "gate: building test modules and selftests for $A_KVER (arm64)"
-	make -s -C "$root/kmod-helpers" KBUILD="$A_KBUILD" OUT="$out/kmod/$A_KVER" ARCH=arm64 \
+	make -s -C "$root/kmod-helpers" KBUILD="$A_KBUILD" KBUILD_CHROOT="${A_KBUILD_CHROOT:-}" \
+		OUT="$out/kmod/$A_KVER" ARCH=arm64 \
 		CROSS_COMPILE=aarch64-linux-gnu- KERNELRELEASE="$A_KVER" >>"$out/build.log" 2>&1 ||
 		{ tail -n 30 "$out/build.log" >&2; fail "the test modules do not build for $A_KVER"; }
 	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/bin-aarch64" \

@@ -17,15 +17,22 @@
 #
 # The headers' .kernelvariables name the compiler (x86_64-linux-gnu-gcc-14...).
 #
-# Usage: kbuild.sh SUITE KVER   (SUITE as in ci/suite.sh; KVER e.g. 6.12.117+deb13-amd64)
+# arm64 (a cross build, as Debian supports it): the same amd64 chroot with
+# the suite's aarch64 cross compiler installed in it, the arm64 headers and
+# -common, and the amd64 linux-kbuild (its tools run on this machine).
+#
+# Usage: kbuild.sh SUITE KVER [ARCH]   (SUITE as in ci/suite.sh; KVER e.g.
+# 6.12.117+deb13-amd64; ARCH amd64 or arm64)
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
-suite=${1:?usage: kbuild.sh SUITE KVER}
-kver=${2:?usage: kbuild.sh SUITE KVER}
+suite=${1:?usage: kbuild.sh SUITE KVER [ARCH]}
+kver=${2:?usage: kbuild.sh SUITE KVER [ARCH]}
+arch=${3:-amd64}
 # shellcheck source=ci/suite.sh
 . "$here/suite.sh"
-suite_init "$suite"
 die() { echo "kbuild: $*" >&2; exit 2; }
+case $arch in amd64|arm64) ;; *) die "ARCH=$arch: amd64 or arm64" ;; esac
+suite_init "$suite" "$arch"
 
 hdr=linux-headers-$kver
 hver=$(suite_version "$hdr")
@@ -37,6 +44,17 @@ common=$(suite_cache depends "$hdr" | awk '/Depends: linux-headers-.*-common/ { 
 kbuildpkg=$(suite_cache depends "$hdr" | awk '/Depends: linux-kbuild-/ { print $2; exit }')
 [ -n "$common" ] && [ -n "$kbuildpkg" ] || die "$hdr does not name its -common and linux-kbuild packages"
 
+# The chroot is amd64's, with the compiler amd64's headers want.
+if [ "$arch" != amd64 ]; then
+	cross=${cc%-for-host}-aarch64-linux-gnu
+	hpkgs=("$hdr" "$common")
+	suite_init "$suite" amd64
+	cc=$(suite_cache depends "linux-headers-${kver%-"$arch"}-amd64" 2>/dev/null |
+		awk '/Depends: gcc-[0-9]+/ { print $2; exit }')
+	[ -n "$cc" ] || die "no amd64 headers of ${kver%-"$arch"} to learn the suite's compiler from"
+else
+	hpkgs=("$hdr" "$common")
+fi
 root=$cache/chroot/$suite-$cc
 if [ ! -e "$root/.done" ]; then
 	echo "kbuild: making a $suite chroot with $cc in $root (once, a few minutes)" >&2
@@ -52,7 +70,16 @@ if [ ! -e "$root/.done" ]; then
 	touch "$root/.done"
 fi
 if [ ! -e "$root/.done-$kver" ]; then
-	for p in "$hdr" "$common" "$kbuildpkg"; do
+	if [ "$arch" != amd64 ]; then
+		"$here/in-chroot.sh" "$root" /tmp apt-get -qq -o Acquire::Check-Valid-Until=false update >&2 &&
+		"$here/in-chroot.sh" "$root" /tmp env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "$cross" >/dev/null ||
+			die "cannot install $cross in $root"
+	fi
+	d=$(suite_unpack "$kbuildpkg")	# amd64's: its tools run here
+	cp -a "$d/usr" "$root/" || die "cannot copy $kbuildpkg into $root"
+	suite_init "$suite" "$arch"
+	for p in "${hpkgs[@]}"; do
 		d=$(suite_unpack "$p")
 		cp -a "$d/usr" "$root/" || die "cannot copy $p into $root"
 	done

@@ -71,12 +71,6 @@ stage_modules() {
 	echo "$base"
 }
 
-# Unpack compressed modules in place (.ko.xz, .ko.zst -> .ko), two at a time.
-decompress_modules() {
-	find "$1" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P 2 xz -d -f
-	find "$1" -name '*.ko.zst' -print0 | xargs -0 -r -n 64 -P 2 zstd -q -d -f --rm
-}
-
 apt_fetch() { # package -> path of the .deb in the cache
 	local pkg=$1 dir=$cache/debs
 	mkdir -p "$dir"
@@ -117,39 +111,14 @@ elif [ -n "${DIST:-}" ] || [ -n "${KERNEL_VERSION:-}" ]; then
 	suite_init "${DIST:-bookworm}"
 	ver=${KERNEL_VERSION:-$(suite_kernel_version)}
 	[ -n "$ver" ] || die "$SUITE names no kernel (linux-image-amd64 has no linux-image-<version> dependency)"
-	# The image: one -unsigned package, or (sid and later) linux-binary +
-	# linux-modules + linux-base.
-	if [ -n "$(suite_version "linux-image-$ver-unsigned")" ]; then
-		pkgs=("linux-image-$ver-unsigned")
-	elif [ -n "$(suite_version "linux-binary-$ver")" ]; then
-		pkgs=("linux-binary-$ver" "linux-modules-$ver" "linux-base-$ver")
-	else
-		have=$(suite_cache pkgnames linux-image- 2>/dev/null |
-			sed -n 's/^linux-image-\([0-9].*-amd64\)\(-unsigned\)\{0,1\}$/\1/p' | sort -uV | xargs)
-		die "DIST=$SUITE has no kernel $ver (linux-image-$ver-unsigned or linux-binary-$ver); it has: ${have:-none}"
-	fi
-	pkgver=$(suite_version "${pkgs[0]}")
-	modroot=$cache/modroot/$ver
-	if [ ! -e "$modroot/.done" ]; then
-		rm -rf "$modroot" && mkdir -p "$modroot/lib/modules/$ver"
-		for p in "${pkgs[@]}"; do
-			d=$(suite_unpack "$p")
-			for m in "$d/lib/modules/$ver" "$d/usr/lib/modules/$ver"; do
-				[ -d "$m" ] && cp -a "$m/." "$modroot/lib/modules/$ver/"
-			done
-			for k in "$d/boot/vmlinuz-$ver" "$d/usr/lib/modules/$ver/vmlinuz"; do
-				[ -f "$k" ] && cp "$k" "$modroot/vmlinuz"
-			done
-		done
-		[ -f "$modroot/vmlinuz" ] || die "${pkgs[*]} hold no vmlinuz for $ver"
-		decompress_modules "$modroot/lib/modules/$ver"
-		touch "$modroot/.done"
-	fi
+	suite_kernel_pkgs "$ver"
+	modroot=$(suite_stage_kernel "$ver") || exit 2
+	pkgver=$(suite_version "${SUITE_KERNEL_PKGS[0]}")
 	KERNEL=$modroot/vmlinuz
 	MODULES=$modroot/lib/modules/$ver
 	KBUILD=$("$here/kbuild.sh" "$SUITE" "$ver") || die "no tree to build modules against $ver"
 	KBUILD_CHROOT=${KBUILD%/usr/src/*}
-	KDESC="Debian $SUITE ${pkgs[0]} $pkgver"
+	KDESC="Debian $SUITE ${SUITE_KERNEL_PKGS[0]} $pkgver"
 elif [ -n "${KERNEL_DEB:-}" ] || [ -n "${HEADERS_DEB:-}" ]; then
 	[ -f "${KERNEL_DEB:-}" ] || die "KERNEL_DEB='${KERNEL_DEB:-}' is not a file"
 	[ -f "${HEADERS_DEB:-}" ] || die "HEADERS_DEB='${HEADERS_DEB:-}' is not a file (KERNEL_DEB needs it)"

@@ -13,6 +13,10 @@
 #   suite_unpack PKG            download PKG and unpack it (cached by name
 #                               and version); prints the directory
 #   suite_kernel_version        the release linux-image-<arch> depends on
+#   suite_kernel_pkgs VER       set SUITE_KERNEL_PKGS: the packages of kernel VER
+#                               (exit 2 naming the versions the suite has)
+#   suite_stage_kernel VER      unpack them into $cache/modroot/VER: vmlinuz and
+#                               lib/modules/VER with the modules uncompressed
 #
 # The suites, and what each reads (experimental holds only what differs
 # from sid, so it is read over sid with experimental preferred).
@@ -72,7 +76,7 @@ suite_unpack() {
 	local pkg=$1 ver dir deb d=$cache/apt/$SUITE-$SUITE_ARCH
 	ver=$(suite_version "$pkg")
 	[ -n "$ver" ] || suite_die "$SUITE ($SUITE_ARCH) has no package $pkg"
-	dir=$cache/unpacked/$pkg-${ver//:/_}
+	dir=$cache/unpacked/$pkg-${ver//:/_}-$SUITE_ARCH
 	if [ ! -e "$dir/.done" ]; then
 		echo "suite: downloading $pkg $ver from $SUITE" >&2
 		(cd "$d/archives" && suite_apt download "$pkg=$ver" >/dev/null 2>&1) ||
@@ -88,4 +92,47 @@ suite_unpack() {
 suite_kernel_version() {
 	suite_cache depends "linux-image-$SUITE_ARCH" 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { sub("linux-image-", "", $2); print $2; exit }'
+}
+
+# One -unsigned image package, or (sid and later) linux-binary + linux-modules
+# + linux-base.
+suite_kernel_pkgs() {
+	local ver=$1 have
+	if [ -n "$(suite_version "linux-image-$ver-unsigned")" ]; then
+		SUITE_KERNEL_PKGS=("linux-image-$ver-unsigned")
+	elif [ -n "$(suite_version "linux-binary-$ver")" ]; then
+		SUITE_KERNEL_PKGS=("linux-binary-$ver" "linux-modules-$ver" "linux-base-$ver")
+	else
+		have=$(suite_cache pkgnames linux-image- 2>/dev/null |
+			sed -n "s/^linux-image-\([0-9].*-$SUITE_ARCH\)\(-unsigned\)\{0,1\}\$/\1/p" | sort -uV | xargs)
+		suite_die "DIST=$SUITE has no kernel $ver (linux-image-$ver-unsigned or linux-binary-$ver); it has: ${have:-none}"
+	fi
+}
+
+# Compressed modules unpacked in place (.ko.xz, .ko.zst -> .ko), two at a
+# time: the guest's busybox insmod loads plain .ko files.
+suite_decompress_modules() {
+	find "$1" -name '*.ko.xz' -print0 | xargs -0 -r -n 64 -P 2 xz -d -f
+	find "$1" -name '*.ko.zst' -print0 | xargs -0 -r -n 64 -P 2 zstd -q -d -f --rm
+}
+
+suite_stage_kernel() {
+	local ver=$1 modroot=$cache/modroot/$1 p d m k
+	suite_kernel_pkgs "$ver"
+	if [ ! -e "$modroot/.done" ]; then
+		rm -rf "$modroot" && mkdir -p "$modroot/lib/modules/$ver"
+		for p in "${SUITE_KERNEL_PKGS[@]}"; do
+			d=$(suite_unpack "$p") || return 2
+			for m in "$d/lib/modules/$ver" "$d/usr/lib/modules/$ver"; do
+				[ ! -d "$m" ] || cp -a "$m/." "$modroot/lib/modules/$ver/"
+			done
+			for k in "$d/boot/vmlinuz-$ver" "$d/usr/lib/modules/$ver/vmlinuz"; do
+				[ ! -f "$k" ] || cp "$k" "$modroot/vmlinuz"
+			done
+		done
+		[ -f "$modroot/vmlinuz" ] || suite_die "${SUITE_KERNEL_PKGS[*]} hold no vmlinuz for $ver"
+		suite_decompress_modules "$modroot/lib/modules/$ver"
+		touch "$modroot/.done"
+	fi
+	echo "$modroot"
 }

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <linux/capability.h>
 #include <linux/if_packet.h>
+#include <linux/vfio.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -59,6 +60,9 @@ static const char *profile_name(void)
 	return maj == 6 && min == 4 ? "v6.4" : "v6.1";
 }
 
+/* A rules cell "-": no kernel of that column was run or read for the row. */
+#define ANSWER_UNKNOWN 2
+
 static int errno_by_name(const char *s)
 {
 	static const struct { const char *n; int e; } t[] = {
@@ -69,6 +73,8 @@ static int errno_by_name(const char *s)
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		if (!strcmp(s, t[i].n))
 			return -t[i].e;
+	if (!strcmp(s, "-"))
+		return ANSWER_UNKNOWN;
 	return 1;	/* not an answer this file may give */
 }
 
@@ -113,7 +119,10 @@ static int profile_answer(struct __test_metadata *_metadata, const char *row)
 	}
 	fclose(f);
 	ASSERT_NE(1, want) TH_LOG("row %s: no answer for profile %s in %s", row, prof, path);
-	TH_LOG("profile %s: %s is expected to give %s", prof, row, errno_name(want));
+	if (want == ANSWER_UNKNOWN)
+		TH_LOG("profile %s: %s has no verified answer", prof, row);
+	else
+		TH_LOG("profile %s: %s is expected to give %s", prof, row, errno_name(want));
 	return want;
 }
 
@@ -176,6 +185,25 @@ static bool may_unbind(void)
 	const char *e = getenv("IOMMU_ATTACH_UNBIND");
 
 	return e && !strcmp(e, "1");
+}
+
+/*
+ * @bdf's group to @type, the way any change is allowed: @drv unbound
+ * first, bound again after. 0, or the first step's -errno.
+ */
+static int retype_unbound(struct __test_metadata *_metadata, const char *bdf, int group,
+			  const char *type, const char *drv)
+{
+	int ret = pci_unbind(bdf);
+
+	if (!ret)
+		ret = write_str(_metadata, group, type);
+	if (drv && drv[0]) {
+		int bound = pci_bind(bdf, drv);
+
+		ret = ret ? ret : bound;
+	}
+	return ret;
 }
 
 /* ---- rows ---- */
@@ -324,6 +352,10 @@ TEST_F(rows, embedded_nul)
 	got = write_type(_metadata, self->edu_group, "DMA\0FQ", 6);
 	read_type(_metadata, self->edu_group, after, sizeof(after));
 	TH_LOG("\"DMA\\0FQ\": %s, type %s", errno_name(got), after);
+	/* Taken as something: the type it was, back, before any verdict. */
+	if (strcmp(self->boot, after) && may_unbind())
+		EXPECT_EQ(0, retype_unbound(_metadata, self->edu, self->edu_group, self->boot,
+					    "iconf_edu"));
 	ASSERT_STREQ(self->boot, after);
 	ASSERT_EQ(want, got) TH_LOG("%s", got == -EBUSY || got == -EPERM ?
 		"the parser took it for \"DMA\" and stopped only at the bound driver" : "");
@@ -372,48 +404,60 @@ static const char *fq_panics(void)
 	return "a flush queue on v6.1's virtio-iommu panics the machine (NULL flush_iotlb_all called by fq_flush_iotlb); IOMMU_TYPE_UNSAFE=1 runs it";
 }
 
-/* The bound device's group moved from @from to @to; type restored after. */
+/*
+ * A bound device's group moved from @from to @to; the type restored after.
+ * @managed: edu under iconf_edu, a driver that manages DMA ownership
+ * itself (driver_managed_dma); else nvme under nvme, a driver that uses
+ * the default domain. v6.5 on refuse by the group's owner count, which
+ * only the latter raises; 6.1 refused any bound driver.
+ */
 static void bound_row(struct __test_metadata *_metadata, struct _test_data_rows *self,
-		      const char *row, const char *from, const char *to)
+		      const char *row, const char *from, const char *to, bool managed)
 {
-	char after[16];
-	int want, got;
+	const char *bdf = managed ? self->edu : self->nvme;
+	const char *drv = managed ? "iconf_edu" : self->nvme_drv;
+	char after[16], boot[16];
+	int want, got, group;
 
-	if (self->unavailable[0])
+	if (managed && self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
+	group = managed ? self->edu_group : (self->nvme[0] ? group_of(self->nvme) : -1);
+	if (group < 0 || !drv[0])
+		SKIP(return, "no NVMe device with its driver in an IOMMU group on this machine");
 	if (!strcmp(to, "DMA-FQ") && fq_panics())
 		SKIP(return, "%s", fq_panics());
-	if (strcmp(self->boot, from)) {
+	want = profile_answer(_metadata, row);
+	if (want == ANSWER_UNKNOWN)
+		SKIP(return, "%s: no verified answer for this kernel (iommu_type_rules.conf)", row);
+	read_type(_metadata, group, boot, sizeof(boot));
+	if (strcmp(boot, from)) {
 		/* Get to @from with the driver off, where any change is allowed. */
 		if (!may_unbind())
-			SKIP(return, "the group boots as %s, not %s; IOMMU_ATTACH_UNBIND=1 lets the test change it",
-			     self->boot, from);
-		ASSERT_EQ(0, pci_unbind(self->edu));
-		ASSERT_EQ(0, write_str(_metadata, self->edu_group, from));
-		ASSERT_EQ(0, pci_bind(self->edu, "iconf_edu"));
+			SKIP(return, "the group is %s, not %s; IOMMU_ATTACH_UNBIND=1 lets the test change it",
+			     boot, from);
+		ASSERT_EQ(0, retype_unbound(_metadata, bdf, group, from, drv));
 	}
-	want = profile_answer(_metadata, row);
-	got = write_str(_metadata, self->edu_group, to);
-	TH_LOG("bound, %s -> %s: %s", from, to, errno_name(got));
-	read_type(_metadata, self->edu_group, after, sizeof(after));
+	got = write_str(_metadata, group, to);
+	TH_LOG("%s bound to %s, %s -> %s: %s", bdf, drv, from, to, errno_name(got));
+	read_type(_metadata, group, after, sizeof(after));
 	TH_LOG("type now %s", after);
-	if (may_unbind()) {
-		EXPECT_EQ(0, pci_unbind(self->edu));
-		EXPECT_EQ(0, write_str(_metadata, self->edu_group, self->boot));
-		EXPECT_EQ(0, pci_bind(self->edu, "iconf_edu"));
-	}
+	if (may_unbind())
+		EXPECT_EQ(0, retype_unbound(_metadata, bdf, group, boot, drv));
 	ASSERT_EQ(want, got);
 	ASSERT_STREQ(got ? from : to, after) TH_LOG("the type does not show the write's outcome");
 }
 
-TEST_F(rows, bound_change) { bound_row(_metadata, self, "bound_change", "DMA-FQ", "identity"); }
-TEST_F(rows, bound_dma_to_fq) { bound_row(_metadata, self, "bound_dma_to_fq", "DMA", "DMA-FQ"); }
-TEST_F(rows, bound_fq_to_dma) { bound_row(_metadata, self, "bound_fq_to_dma", "DMA-FQ", "DMA"); }
+TEST_F(rows, bound_change) { bound_row(_metadata, self, "bound_change", "DMA-FQ", "identity", false); }
+TEST_F(rows, bound_dma_to_fq) { bound_row(_metadata, self, "bound_dma_to_fq", "DMA", "DMA-FQ", false); }
+TEST_F(rows, bound_fq_to_dma) { bound_row(_metadata, self, "bound_fq_to_dma", "DMA-FQ", "DMA", false); }
+TEST_F(rows, bound_managed_dma) { bound_row(_metadata, self, "bound_managed_dma", "DMA-FQ", "identity", true); }
 
 TEST_F(rows, vfio_owned)
 {
 	char path[PATH_MAX], before[16], after[16];
 	int want, got, group = self->nvme[0] ? group_of(self->nvme) : -1;
+	int container, groupfd;
+	bool owned;
 
 	if (group < 0)
 		SKIP(return, "no NVMe device in an IOMMU group on this machine");
@@ -428,13 +472,34 @@ TEST_F(rows, vfio_owned)
 	if (self->nvme_drv[0])
 		ASSERT_EQ(0, pci_unbind(self->nvme));
 	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->nvme));
+	/*
+	 * vfio-pci manages DMA ownership itself: bound, it owns nothing yet.
+	 * The group is owned once a user sets it to a container, as QEMU
+	 * does: that is the state this row is about.
+	 */
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	groupfd = open(path, O_RDWR | O_CLOEXEC);
+	owned = container >= 0 && groupfd >= 0 &&
+		!ioctl(groupfd, VFIO_GROUP_SET_CONTAINER, &container);
+	if (!owned)
+		TH_LOG("cannot set group %d to a VFIO container: %s", group, strerror(errno));
 	got = write_str(_metadata, group, !strcmp(before, "identity") ? "DMA" : "identity");
-	TH_LOG("group %d owned by vfio-pci: %s", group, errno_name(got));
+	TH_LOG("group %d owned through vfio-pci: %s", group, errno_name(got));
 	read_type(_metadata, group, after, sizeof(after));
+	if (groupfd >= 0)
+		close(groupfd);
+	if (container >= 0)
+		close(container);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", self->nvme);
 	EXPECT_EQ(0, pci_unbind(self->nvme));
+	/* A write the kernel let through is undone, unbound, before any verdict. */
+	if (strcmp(before, after))
+		EXPECT_EQ(0, write_str(_metadata, group, before));
 	EXPECT_EQ(0, sysfs_write(path, "\n"));
 	EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", self->nvme));
 	EXPECT_EQ(0, pci_settle(self->nvme));
+	ASSERT_TRUE(owned);
 	ASSERT_EQ(want, got);
 	ASSERT_STREQ(before, after);
 }
@@ -728,6 +793,7 @@ FIXTURE(grid) {
 	char peer[32];		/* the other NIC, for the NIC variants */
 	int group;
 	char boot[16];
+	char auto_type[16];	/* what "auto" gave, asked unbound (to_auto) */
 	char unavailable[200];
 };
 
@@ -1044,7 +1110,7 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 		       const struct _fixture_variant_grid *variant, const char *to)
 {
 	static unsigned char pat[DATA_LEN];
-	const char *want = strcmp(to, "auto") ? to : self->boot;
+	const char *want = to;
 	char type[16], disk[64] = "", why[200];
 	const char *err;
 	int ret;
@@ -1067,6 +1133,18 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 		ASSERT_EQ(NULL, err) TH_LOG("%s: %s before the switch failed", disk, err);
 	}
 	ASSERT_EQ(0, pci_unbind(self->bdf));
+	/*
+	 * "auto" is the type the kernel picks for this group by itself (its
+	 * default, the driver's def_domain_type, an untrusted device's): asked
+	 * here, unbound, so the row checks that the answer does not depend on
+	 * where it is asked from, whatever earlier programs left.
+	 */
+	if (!strcmp(to, "auto")) {
+		ASSERT_EQ(0, write_str(_metadata, self->group, "auto"));
+		read_type(_metadata, self->group, self->auto_type, sizeof(self->auto_type));
+		want = self->auto_type;
+		TH_LOG("auto on group %d is %s", self->group, want);
+	}
 	ASSERT_EQ(0, write_str(_metadata, self->group, variant->from));
 	read_type(_metadata, self->group, type, sizeof(type));
 	ASSERT_STREQ(variant->from, type);

@@ -105,18 +105,26 @@ set_and_check() {
 	return 1
 }
 
+# Round trips go to identity and back to a translated type, and refusals
+# ask for identity: a group that an earlier program left in identity is
+# put back to DMA first, with the same tool, so that each check starts
+# from its own state. Prints the type the group then has.
+start_translated() { # bus addr
+	local g t
+	g=$(group_of "$1" "$2")
+	t=$(type_of "$g")
+	if [ "$t" != DMA ] && [ "$t" != DMA-FQ ]; then
+		log "$2's group $g was found in $t: setting DMA first" >&2
+		run --yes set-type "$2" DMA
+		t=$(type_of "$g")
+		[ "$rc" = 0 ] && [ "$t" = DMA ] || log "could not: exit $rc, type $t" "$out" >&2
+	fi
+	echo "$t"
+}
+
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
-	boot=$(type_of "$g")
-	# The round trip goes to identity and back to a translated type: one
-	# that an earlier program left in identity is put back to DMA first,
-	# with the same tool, so this test starts from its own state.
-	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
-		log "the DMA device's group $g was found in $boot: setting DMA first"
-		run --yes set-type "$dma" DMA
-		boot=$(type_of "$g")
-		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
-	fi
+	boot=$(start_translated "$dbus" "$dma")
 	if set_and_check "dma device: to identity, DMA verified" "$dbus" "$dma" identity; then
 		if r=$("$dmacheck" "$dma" identity); then
 			ok "dma device: to identity, DMA verified"
@@ -162,7 +170,7 @@ read_back() {
 }
 if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	g=$(group_of pci "$nvme")
-	boot=$(type_of "$g")
+	boot=$(start_translated pci "$nvme")
 	head -c 1048576 /dev/urandom > /tmp/pattern
 	dd if=/tmp/pattern of=/dev/nvme0n1 bs=1M count=1 oflag=direct status=none
 	sync
@@ -189,7 +197,7 @@ fi
 
 if has_group pci "$nic"; then
 	g=$(group_of pci "$nic")
-	boot=$(type_of "$g")
+	boot=$(start_translated pci "$nic")
 	for t in identity "$boot"; do
 		set_and_check "NIC: to $t, interface back" pci "$nic" "$t" &&
 			if ls "/sys/bus/pci/devices/$nic/net/" >/dev/null 2>&1; then
@@ -206,6 +214,7 @@ fi
 # ---- refusals ----
 admin=$plain
 if has_group pci "$nic"; then
+	start_translated pci "$nic" >/dev/null
 	ifc=$(ls "/sys/bus/pci/devices/$nic/net/" | head -n1)
 	ip link set "$ifc" up
 	ip addr add 192.0.2.1/24 dev "$ifc"
@@ -266,6 +275,7 @@ if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	mkdir -p /tmp/mnt
 	# The kernel's own module loading runs in the initramfs, which has no modules.
 	modprobe ext4 2>/dev/null
+	start_translated pci "$nvme" >/dev/null
 	if mkfs.ext4 -q -F /dev/nvme0n1 && mount /dev/nvme0n1 /tmp/mnt; then
 		expect_refusal "refused: mounted filesystem, even with --force" 3 "mounted on /tmp/mnt" \
 			pci "$nvme" -- --yes --force set-type nvme0n1 identity
@@ -311,16 +321,7 @@ fi
 admin=$asan
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
-	boot=$(type_of "$g")
-	# The round trip goes to identity and back to a translated type: one
-	# that an earlier program left in identity is put back to DMA first,
-	# with the same tool, so this test starts from its own state.
-	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
-		log "the DMA device's group $g was found in $boot: setting DMA first"
-		run --yes set-type "$dma" DMA
-		boot=$(type_of "$g")
-		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
-	fi
+	boot=$(start_translated "$dbus" "$dma")
 	drv=$(driver_of "$dbus" "$dma")
 	points="after-journal after-type after-verify"
 	[ -n "$drv" ] && points="after-journal after-unbind:1 after-type after-bind:1 after-verify"
@@ -355,16 +356,7 @@ fi
 # ---- two at once ----
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
-	boot=$(type_of "$g")
-	# The round trip goes to identity and back to a translated type: one
-	# that an earlier program left in identity is put back to DMA first,
-	# with the same tool, so this test starts from its own state.
-	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
-		log "the DMA device's group $g was found in $boot: setting DMA first"
-		run --yes set-type "$dma" DMA
-		boot=$(type_of "$g")
-		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
-	fi
+	boot=$(start_translated "$dbus" "$dma")
 	# The first holds the lock for 6 s; the one with --wait queues behind
 	# it, the one without fails at once.
 	IOMMU_ADMIN_TEST_PAUSE_AT=after-journal:6000 "$admin" --yes set-type "$dma" identity \
@@ -395,16 +387,7 @@ fi
 # systemd in the guest; tool/tests/reboot.sh reboots one) ----
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
-	boot=$(type_of "$g")
-	# The round trip goes to identity and back to a translated type: one
-	# that an earlier program left in identity is put back to DMA first,
-	# with the same tool, so this test starts from its own state.
-	if [ "$boot" != DMA ] && [ "$boot" != DMA-FQ ]; then
-		log "the DMA device's group $g was found in $boot: setting DMA first"
-		run --yes set-type "$dma" DMA
-		boot=$(type_of "$g")
-		[ "$rc" = 0 ] && [ "$boot" = DMA ] || log "could not: exit $rc, type $boot" "$out"
-	fi
+	boot=$(start_translated "$dbus" "$dma")
 	r=/tmp/persist-root
 	conf=$r/etc/iommu-admin/types.conf rule=$r/etc/udev/rules.d/70-iommu-admin.rules
 	unit=$r/etc/systemd/system/iommu-admin-apply.service
