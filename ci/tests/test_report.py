@@ -301,6 +301,16 @@ class FaultMatrix(unittest.TestCase):
         self.assertIn("race.edu.dom_stress", names)
 
 
+class ConformanceCell(unittest.TestCase):
+    def test_a_check_that_never_ran_is_not_a_violation(self):
+        self.assertEqual(report.conformance_cell({"notrun"}), "not run")
+        self.assertEqual(report.conformance_cell({"pass", "notrun"}), "not run")
+        self.assertEqual(report.conformance_cell({"fail", "notrun"}), "violation")
+        self.assertEqual(report.conformance_cell({"xfail"}), "violation")
+        self.assertEqual(report.conformance_cell({"pass", "skip"}), "pass")
+        self.assertEqual(report.conformance_cell({"skip"}), "not reachable")
+
+
 class StaticView(unittest.TestCase):
     def test_disagreement_both_ways_and_agreement_silent(self):
         d = tempfile.mkdtemp()
