@@ -752,7 +752,17 @@ TEST(no_default_domain)
 	got = sysfs_write(replug, "0");
 	ASSERT_EQ(0, sysfs_write(knob, "none"));
 	ASSERT_EQ(0, got) TH_LOG("re-adding the mock device: %s", errno_name(got));
-	ASSERT_LT(0, sysfs_read_str(type_path, type, sizeof(type)));
+	if (sysfs_read_str(type_path, type, sizeof(type)) <= 0) {
+		/*
+		 * Later kernels fail the device's IOMMU probe when its group
+		 * cannot get a default domain: no group, so the state this row
+		 * is about cannot exist. A default domain back, then say so.
+		 */
+		got = sysfs_write(replug, "0");
+		ASSERT_EQ(0, got) TH_LOG("re-adding the mock device again: %s", errno_name(got));
+		SKIP(return, "refused earlier: with its default domain's allocation failing, the re-added device was put in no IOMMU group (no %s), so no group without a default domain exists to write to",
+		     type_path);
+	}
 	TH_LOG("the re-added device's group reads type %s", type);
 	EXPECT_STREQ("unknown", type);
 	got = sysfs_write(type_path, "DMA");
