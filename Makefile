@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # iommu-conformance. The two commands a new machine needs:
 #   make gate    the suite on Debian's current kernel, every topology
+#                (DIST=trixie|sid|experimental|bookworm-backports: that
+#                suite's kernel; KERNELS="bookworm trixie sid": each in turn)
 #   make check   the project's own tests (includes the gate)
 #   make static  the attach_dev static check (KSRC= a tree, DIFF= a patch)
 #   make check-debug   the debug lane: builds the debug kernel once (cached),
@@ -18,7 +20,7 @@ help:
 	@sed -n 's/^#   //p' Makefile
 
 gate:
-	@bash ci/gate.sh
+	@if [ -n "$(KERNELS)" ]; then bash ci/kernels.sh; else bash ci/gate.sh; fi
 
 check:
 	@bash ci/check.sh

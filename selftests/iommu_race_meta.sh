@@ -18,6 +18,14 @@ if [ ! -w "$knob" ] || [ ! -x "$run" ]; then
 	echo "1..0 # SKIP needs the iommu_mock module loaded and $run"
 	exit 4
 fi
+# The seeded race lives in the device-level fault API (SPEC §3), which
+# v6.9 removed: a kernel without it answers EOPNOTSUPP, and there is no
+# race to seed. Said so, never counted as caught or clean.
+probe=$("$run" "$dev" dev_stress -m 10 2>&1)
+if grep -q "dev_stress: EOPNOTSUPP" <<<"$probe"; then
+	echo "1..0 # SKIP $(uname -r) has no device-level fault API (removed in v6.9): the stale_handler race is seeded there; its successor (iopf) has no seeded race yet"
+	exit 4
+fi
 echo "1..2"
 
 # One run: sets $t to the time to the first violation in microseconds,

@@ -78,6 +78,32 @@ class PowerOffUnmap(unittest.TestCase):
         self.assertIsNone(dbg.splat_reason("iommu_type", found[0].excerpt))
 
 
+class TodaysKernels(unittest.TestCase):
+    """Consoles recorded from the gate on Debian 13's 6.12.117."""
+
+    def scan(self, name):
+        with open(os.path.join(ROOT, "fixtures", "console", name)) as f:
+            return console.scan(f.read())
+
+    def test_clean_boot_has_no_findings(self):
+        self.assertEqual(self.scan("intel-6.12-clean.log"), [])
+
+    def test_power_off_unmap_warns_named_by_the_6_12_profile(self):
+        found = self.scan("virtio-6.12-poweroff-e1000e-unmap.log")
+        self.assertEqual({(s.kind, s.during) for s in found}, {("warning", "between programs")})
+        prof = expect.select(EXPECT, "6.12.117+deb13-amd64")
+        self.assertEqual(prof.name, "debian-6.12")
+        for s in found:
+            self.assertIn("power-off", prof.splat_reason(s.during, s.excerpt))
+            self.assertIsNone(prof.splat_reason("iommu_type", s.excerpt))
+
+    def test_each_kernel_has_its_profile(self):
+        for kver, name in (("6.1.0-57-amd64", "debian-6.1"), ("6.12.117+deb13-amd64", "debian-6.12"),
+                           ("7.2.13+deb14-amd64", "debian-7.2")):
+            self.assertEqual(expect.select(EXPECT, kver).name, name)
+        self.assertIsNone(expect.select(EXPECT, "7.3-amd64"))
+
+
 class NvmeUnbindMidProbe(unittest.TestCase):
     """smmuv3, Debian 6.1.192-3: nvme unbound while its async probe ran;
     the probe's last put freed the doorbell buffer through dma-direct. The
