@@ -331,7 +331,7 @@ struct provoked {
 static const char *provoke_width(struct __test_metadata *_metadata,
 				 struct _test_data_attach *self, struct provoked *p)
 {
-	static char why[160];
+	static char why[200];
 	struct iconf_map m = { .size = sizeof(m), .length = 4096 };
 	const char *drv = iommu_driver();
 	int width = !strcmp(drv, "intel") ? intel_width() :
@@ -349,7 +349,9 @@ static const char *provoke_width(struct __test_metadata *_metadata,
 	m.iova = 1ULL << width;
 	ASSERT_EQ(0, iconf_call(self->fd, ICONF_MAP, &m));
 	if (m.api_ret) {
-		snprintf(why, sizeof(why), "mapping IOVA 2^%d on an unattached domain failed (%s)",
+		/* Today's kernels size a device's domain to its IOMMU. */
+		snprintf(why, sizeof(why),
+			 "refused earlier: iommu_map() of IOVA 2^%d on a domain allocated for this device answers %s (beyond its aperture), so no attach meets the width incompatibility",
 			 width, errno_name(m.api_ret));
 		return why;
 	}
