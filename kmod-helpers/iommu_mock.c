@@ -263,9 +263,17 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	return &md->dom;
 }
 
-/* Passthrough: the "hardware" reads an identity domain as bus == physical. */
+/*
+ * Passthrough: the "hardware" reads an identity domain as bus == physical.
+ * Static, so its ops have no .free (the core frees what has one) and no
+ * page table.
+ */
+static const struct iommu_domain_ops mock_identity_ops = {
+	.attach_dev = mock_attach_dev,
+};
+
 static struct mock_domain mock_identity = {
-	.dom = { .type = IOMMU_DOMAIN_IDENTITY, .ops = &mock_domain_ops },
+	.dom = { .type = IOMMU_DOMAIN_IDENTITY, .ops = &mock_identity_ops },
 };
 #else
 static struct iommu_domain *mock_domain_alloc(unsigned int type)
