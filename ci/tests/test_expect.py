@@ -97,6 +97,13 @@ class TodaysKernels(unittest.TestCase):
             self.assertIn("power-off", prof.splat_reason(s.during, s.excerpt))
             self.assertIsNone(prof.splat_reason("iommu_type", s.excerpt))
 
+    def test_todays_warn_format_named_by_the_7_2_profile(self):
+        found = self.scan("virtio-7.2-poweroff-e1000e-unmap.log")
+        self.assertEqual([(s.kind, s.during) for s in found], [("warning", "between programs")])
+        self.assertIn("CPU#1: poweroff/652", found[0].excerpt[1])
+        prof = expect.select(EXPECT, "7.2.13+deb14-amd64")
+        self.assertIn("power-off", prof.splat_reason(found[0].during, found[0].excerpt))
+
     def test_each_kernel_has_its_profile(self):
         for kver, name in (("6.1.0-57-amd64", "debian-6.1"), ("6.12.117+deb13-amd64", "debian-6.12"),
                            ("7.2.13+deb14-amd64", "debian-7.2")):
