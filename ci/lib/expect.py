@@ -88,7 +88,8 @@ class Profile:
         for prog, func, reason in self.splats:
             if not fnmatch.fnmatchcase(during, prog):
                 continue
-            frame = re.compile(r"(^|[\s<])" + re.escape(func) + r"\+0x[0-9a-f]+/0x[0-9a-f]+")
+            # A trace frame, or the faulting RIP ("RIP: 0010:func+0x18d/0x260").
+            frame = re.compile(r"(^|[\s<:])" + re.escape(func) + r"\+0x[0-9a-f]+/0x[0-9a-f]+")
             if any(frame.search(line) and "? " + func not in line for line in excerpt):
                 return reason
         return None

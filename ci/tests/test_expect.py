@@ -104,6 +104,14 @@ class TodaysKernels(unittest.TestCase):
         prof = expect.select(EXPECT, "7.2.13+deb14-amd64")
         self.assertIn("power-off", prof.splat_reason(found[0].during, found[0].excerpt))
 
+    def test_store_type_vs_removal_oops_named_by_the_7_2_profile(self):
+        found = self.scan("mock-7.2-store-type-vs-removal-null.log")
+        self.assertEqual([(s.kind, s.during) for s in found], [("oops", "iommu_type")])
+        self.assertIn("iommu_group_store_type+0x18d/0x260", " ".join(found[0].excerpt))
+        prof = expect.select(EXPECT, "7.2.13+deb14-amd64")
+        self.assertIn("outside the group mutex", prof.splat_reason("iommu_type", found[0].excerpt))
+        self.assertIsNone(prof.splat_reason("iommu_attach", found[0].excerpt))
+
     def test_each_kernel_has_its_profile(self):
         for kver, name in (("6.1.0-57-amd64", "debian-6.1"), ("6.12.117+deb13-amd64", "debian-6.12"),
                            ("7.2.13+deb14-amd64", "debian-7.2")):
