@@ -7,7 +7,8 @@
     splat    GLOB  FUNCTION  REASON...
                                  (a known kernel bug: a console finding
                                   while a program matching GLOB ran whose
-                                  call trace has FUNCTION)
+                                  call trace has FUNCTION; RIP:FUNCTION,
+                                  whose faulting RIP is in FUNCTION)
     include  NAME                (the xfail and splat lines of NAME.conf,
                                   beside this file: a debug build of a
                                   kernel expects what the kernel does, and
@@ -65,7 +66,7 @@ class Profile:
                     self.splats += other.splats
                 elif word == "splat":
                     parts = rest.split(None, 2)
-                    if len(parts) < 3 or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", parts[1]):
+                    if len(parts) < 3 or not re.fullmatch(r"(RIP:)?[A-Za-z_][A-Za-z0-9_.]*", parts[1]):
                         raise ProfileError(f"{path}:{n}: splat needs a program pattern, "
                                            "a function name and a reason")
                     self.splats.append(tuple(parts))
@@ -88,8 +89,13 @@ class Profile:
         for prog, func, reason in self.splats:
             if not fnmatch.fnmatchcase(during, prog):
                 continue
-            # A trace frame, or the faulting RIP ("RIP: 0010:func+0x18d/0x260").
-            frame = re.compile(r"(^|[\s<:])" + re.escape(func) + r"\+0x[0-9a-f]+/0x[0-9a-f]+")
+            # A trace frame; "RIP:func" names the faulting function instead
+            # ("RIP: 0010:func+0x18d/0x260"), for a fault in a function
+            # whose callers are generic.
+            if func.startswith("RIP:"):
+                frame = re.compile(r"RIP: [0-9a-f]{4}:" + re.escape(func[4:]) + r"\+0x[0-9a-f]+/0x")
+            else:
+                frame = re.compile(r"(^|[\s<])" + re.escape(func) + r"\+0x[0-9a-f]+/0x[0-9a-f]+")
             if any(frame.search(line) and "? " + func not in line for line in excerpt):
                 return reason
         return None
