@@ -112,6 +112,12 @@ class TodaysKernels(unittest.TestCase):
         self.assertIn("outside the group mutex", prof.splat_reason("iommu_type", found[0].excerpt))
         self.assertIsNone(prof.splat_reason("iommu_attach", found[0].excerpt))
 
+    def test_store_type_vs_removal_oops_on_6_12_too(self):
+        found = self.scan("mock-6.12-store-type-vs-removal-null.log")
+        self.assertEqual([(s.kind, s.during) for s in found], [("oops", "iommu_type")])
+        prof = expect.select(EXPECT, "6.12.117+deb13-amd64")
+        self.assertIn("outside the group mutex", prof.splat_reason("iommu_type", found[0].excerpt))
+
     def test_each_kernel_has_its_profile(self):
         for kver, name in (("6.1.0-57-amd64", "debian-6.1"), ("6.12.117+deb13-amd64", "debian-6.12"),
                            ("7.2.13+deb14-amd64", "debian-7.2")):
