@@ -99,7 +99,7 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
         t = Topology(name, cp[name])
         if t.arch not in arches.split(","):
             print(f"topology {name}: left out, no {t.arch} kernel in this run (the arm64 "
-                  "lane follows Debian's default kernel; ARM64=0 turns it off)",
+                  "lane follows a Debian kernel, the default or DIST=; ARM64=0 turns it off)",
                   file=sys.stderr)
             cp.remove_section(name)
             continue
