@@ -58,7 +58,8 @@ fi
 root=$cache/chroot/$suite-$cc
 if [ ! -e "$root/.done" ]; then
 	echo "kbuild: making a $suite chroot with $cc in $root (once, a few minutes)" >&2
-	rm -rf "$root"
+	# mmdebstrap wants the target's parent to exist (a fresh cache has none).
+	rm -rf "$root" && mkdir -p "$(dirname "$root")"
 	mirrors=()
 	for part in ${ICG_SUITES[$suite]}; do mirrors+=("deb $ICG_MIRROR $part main"); done
 	# experimental's packages install with sid's around them.
