@@ -45,15 +45,13 @@ kbuildpkg=$(suite_cache depends "$hdr" | awk '/Depends: linux-kbuild-/ { print $
 [ -n "$common" ] && [ -n "$kbuildpkg" ] || die "$hdr does not name its -common and linux-kbuild packages"
 
 # The chroot is amd64's, with the compiler amd64's headers want.
+hpkgs=("$hdr" "$common")
 if [ "$arch" != amd64 ]; then
 	cross=${cc%-for-host}-aarch64-linux-gnu
-	hpkgs=("$hdr" "$common")
 	suite_init "$suite" amd64
 	cc=$(suite_cache depends "linux-headers-${kver%-"$arch"}-amd64" 2>/dev/null |
 		awk '/Depends: gcc-[0-9]+/ { print $2; exit }')
 	[ -n "$cc" ] || die "no amd64 headers of ${kver%-"$arch"} to learn the suite's compiler from"
-else
-	hpkgs=("$hdr" "$common")
 fi
 root=$cache/chroot/$suite-$cc
 if [ ! -e "$root/.done" ]; then
