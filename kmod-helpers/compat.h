@@ -6,6 +6,9 @@
  *   v6.3   iommu_map() takes a gfp_t
  *   v6.7   amd_iommu_domain_enable_v2() gone with the iommu_v2 module
  *   v6.9   the device-level fault API gone (iopf queue, domain->iopf_handler)
+ *   v6.11  iommu_attach_group_handle(): a page request reaches the handler
+ *          of the domain attached with that handle (iommufd's fault objects)
+ *   v6.13  symbol namespaces are string literals (MODULE_IMPORT_NS("NS"))
  *   v6.11  iommu_paging_domain_alloc(dev) added (returns ERR_PTR)
  *   v6.13  iommu_domain_alloc(bus) removed
  *   after 6.12: iommu_ops.domain_alloc(type) (kept only for fsl_pamu) and
@@ -84,6 +87,28 @@ static inline int iconf_amd_enable_v2(struct iommu_domain *dom)
  * device-level fault API of SPEC §3.
  */
 #define ICONF_HAVE_DEV_FAULT_API (LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0))
+
+/*
+ * The device API's successor: iommu_report_device_fault(dev, struct
+ * iopf_fault *) finds the attach handle of the domain attached to the
+ * device, and calls that domain's iopf_handler with an iopf_group; the
+ * consumer answers with iopf_group_response(). The attach-handle calls are
+ * exported for iommufd (namespace IOMMUFD_INTERNAL). Built only where the
+ * kernel has io-pgfault.c (CONFIG_IOMMU_IOPF: Debian's 6.12 and 7.2 do).
+ */
+#define ICONF_HAVE_IOPF_HANDLE (IS_ENABLED(CONFIG_IOMMU_IOPF) && \
+				LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+#if ICONF_HAVE_IOPF_HANDLE
+/* Exported, but declared only in drivers/iommu/iommu-priv.h, which no headers package ships. */
+int iommu_attach_group_handle(struct iommu_domain *domain, struct iommu_group *group,
+			      struct iommu_attach_handle *handle);
+void iommu_detach_group_handle(struct iommu_domain *domain, struct iommu_group *group);
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define ICONF_IMPORT_IOMMUFD_NS() MODULE_IMPORT_NS("IOMMUFD_INTERNAL")
+#else
+#define ICONF_IMPORT_IOMMUFD_NS() MODULE_IMPORT_NS(IOMMUFD_INTERNAL)
+#endif
 
 /* A driver's view of the core (the mock IOMMU): see the list at the top. */
 #define ICONF_AFTER_6_12 (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0))

@@ -31,7 +31,12 @@
  *   stale_handler       the fault path looks the device's fault handler up
  *                       under the lock and calls it after dropping it: the
  *                       stale "has a handler" check reviewers warned of,
- *                       which lets a handler run after unregister returned
+ *                       which lets a handler run after unregister returned.
+ *                       On the iopf path (v6.11+): the page-request thread
+ *                       reads a request, is preempted, and then checks
+ *                       only that PRI is still on, not that it is the same
+ *                       attachment: a request raised under one domain
+ *                       reaches the next domain's handler
  * width= is the IOVA width the hardware translates: a test domain with a
  * mapping at or above 2^width is incompatible.
  * replug=N hot-removes device N and adds it again (a new device, a new
@@ -69,9 +74,24 @@ struct mock_dev {
 	struct mock_domain *hw;
 	int ids_used;
 	u8 buf[MOCK_BUF];
+#if ICONF_HAVE_IOPF_HANDLE
+	/*
+	 * PRI: the device may send page requests while a domain with an
+	 * iopf_handler is attached (pri_dom). Reporters hold prq_sem for
+	 * reading; turning PRI off takes it for writing, which drains them.
+	 */
+	struct rw_semaphore prq_sem;
+	bool pri_on;
+	struct iommu_domain *pri_dom;
+	iconf_mock_answer_fn answer;	/* sees every page response */
+	void *answer_data;
+#endif
 };
 
 static struct mock_dev mock_devs[MOCK_NDEV];
+#if ICONF_HAVE_IOPF_HANDLE
+static struct iopf_queue *mock_iopf;	/* NULL: no page requests at all */
+#endif
 static DEFINE_MUTEX(mock_plug_lock);	/* one replug at a time */
 static struct iommu_device mock_iommu;
 static struct iommu_group *mock_shared_group;
@@ -96,6 +116,43 @@ static struct mock_dev *mock_dev_of(struct device *dev)
 			return &mock_devs[i];
 	return NULL;
 }
+
+#if ICONF_HAVE_IOPF_HANDLE
+/*
+ * PRI follows the attached domain, as intel's driver does on 7.2 (its
+ * iopf_for_domain_replace()): on while a domain with an iopf_handler is
+ * attached. Turning it off drains the requests in flight before the core
+ * answers what is still pending (iopf_queue_remove_device()), so that no
+ * request reaches a handler once its detach has returned.
+ */
+static int mock_pri_follow(struct mock_dev *m, struct device *dev,
+			   struct iommu_domain *domain)
+{
+	bool want = domain && domain->iopf_handler, was = m->pri_on;
+	int ret;
+
+	if (want && !was) {
+		if (!mock_iopf)
+			return -ENODEV;
+		ret = iopf_queue_add_device(mock_iopf, dev);
+		if (ret)
+			return ret;
+	}
+	down_write(&m->prq_sem);
+	m->pri_on = want;
+	m->pri_dom = want ? domain : NULL;
+	up_write(&m->prq_sem);
+	if (was && !want)
+		iopf_queue_remove_device(mock_iopf, dev);
+	return 0;
+}
+#else
+static int mock_pri_follow(struct mock_dev *m, struct device *dev,
+			   struct iommu_domain *domain)
+{
+	return 0;
+}
+#endif
 
 static int mock_attach(struct iommu_domain *domain, struct device *dev)
 {
@@ -141,7 +198,9 @@ static int mock_attach(struct iommu_domain *domain, struct device *dev)
 			dev_err(dev, "iommu_mock: domain maps beyond %u bits\n", width);
 		goto out;
 	}
-	m->hw = md;
+	ret = mock_pri_follow(m, dev, domain);
+	if (!ret)
+		m->hw = md;
 out:
 	mutex_unlock(&mock_lock);
 	return ret;
@@ -295,6 +354,11 @@ static struct iommu_device *mock_probe_device(struct device *dev)
 
 static void mock_release_device(struct device *dev)
 {
+	struct mock_dev *m = mock_dev_of(dev);
+
+	/* Gone with its domain still attached: PRI goes off with it. */
+	if (m && IS_ENABLED(CONFIG_IOMMU_IOPF))
+		mock_pri_follow(m, dev, NULL);
 }
 
 static struct iommu_group *mock_device_group(struct device *dev)
@@ -320,6 +384,65 @@ static int mock_def_domain_type(struct device *dev)
 		return 0;	/* the kernel's default */
 	}
 }
+
+#if ICONF_HAVE_IOPF_HANDLE
+/* The "hardware" takes every page response, and shows it to the hook. */
+static void mock_page_response(struct device *dev, struct iopf_fault *evt,
+			       struct iommu_page_response *msg)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+	/* Pairs with the release in iconf_mock_set_answer_hook(): data first. */
+	iconf_mock_answer_fn fn = m ? smp_load_acquire(&m->answer) : NULL;
+
+	if (fn)
+		fn(m->answer_data, msg);
+}
+
+int iconf_mock_set_answer_hook(struct device *dev, iconf_mock_answer_fn fn, void *data)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+
+	if (!m)
+		return -ENODEV;
+	WRITE_ONCE(m->answer, NULL);
+	m->answer_data = data;
+	/* The data is visible before the hook that reads it. */
+	smp_store_release(&m->answer, fn);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(iconf_mock_set_answer_hook);
+
+/*
+ * The mock's page-request thread: the request is read and reported under
+ * prq_sem, so turning PRI off waits for it. With stale_handler the thread
+ * is preempted between reading the request and reporting it, and then
+ * checks only that PRI is on: the attachment may have changed meanwhile.
+ */
+int iconf_mock_page_request(struct device *dev, struct iopf_fault *evt)
+{
+	struct mock_dev *m = mock_dev_of(dev);
+	int ret = -ENODEV;
+
+	if (!m)
+		return -ENODEV;
+	down_read(&m->prq_sem);
+	if (!m->pri_on)
+		goto out;
+	evt->fault.prm.private_data[0] = (uintptr_t)m->pri_dom;
+	if (knob_is("stale_handler")) {
+		up_read(&m->prq_sem);
+		usleep_range(100, 300);
+		down_read(&m->prq_sem);
+		if (!m->pri_on)
+			goto out;
+	}
+	ret = iommu_report_device_fault(dev, evt);
+out:
+	up_read(&m->prq_sem);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iconf_mock_page_request);
+#endif
 
 #if ICONF_HAVE_DEV_FAULT_API
 /* The "hardware" takes every page response; the core has matched it. */
@@ -371,7 +494,7 @@ static const struct iommu_ops mock_ops = {
 	.release_device = mock_release_device,
 	.device_group = mock_device_group,
 	.def_domain_type = mock_def_domain_type,
-#if ICONF_HAVE_DEV_FAULT_API
+#if ICONF_HAVE_DEV_FAULT_API || ICONF_HAVE_IOPF_HANDLE
 	.page_response = mock_page_response,
 #endif
 	.owner = THIS_MODULE,
@@ -423,6 +546,12 @@ static int __init mock_init(void)
 {
 	int i, ret;
 
+#if ICONF_HAVE_IOPF_HANDLE
+	for (i = 0; i < MOCK_NDEV; i++)
+		init_rwsem(&mock_devs[i].prq_sem);
+	/* Without a queue the mock still loads: its devices send no requests. */
+	mock_iopf = iopf_queue_alloc("iconf-mock");
+#endif
 	/* v6.1 links each probed device under the IOMMU's sysfs node. */
 	ret = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "iconf-mock");
 	if (ret)

@@ -43,6 +43,8 @@ static long iconf_version(struct iconf_file *f, void *arg)
 	v->features = ICONF_FEAT_ATTACH | ICONF_FEAT_EDU;
 	if (ICONF_HAVE_DEV_FAULT_API)
 		v->features |= ICONF_FEAT_DEV_FAULT;
+	if (ICONF_HAVE_IOPF_HANDLE)
+		v->features |= ICONF_FEAT_IOPF;
 	return 0;
 }
 

@@ -20,4 +20,18 @@ struct iommu_domain *iconf_mock_hw_domain(struct device *dev);
 int iconf_mock_report(struct device *dev, struct iommu_fault_event *evt);
 #endif
 
+#if ICONF_HAVE_IOPF_HANDLE
+/*
+ * The mock device sends a page request: the mock driver reports it to the
+ * core (iommu_report_device_fault()) while PRI is on, that is while a
+ * fault-capable domain is attached; -ENODEV when it is off. It tags the
+ * request (prm.private_data[0]) with the domain the hardware had when the
+ * request was raised, which the handler can compare with its own.
+ */
+int iconf_mock_page_request(struct device *dev, struct iopf_fault *evt);
+/* Every page response the driver gets is passed to @fn (NULL: none). */
+typedef void (*iconf_mock_answer_fn)(void *data, const struct iommu_page_response *msg);
+int iconf_mock_set_answer_hook(struct device *dev, iconf_mock_answer_fn fn, void *data);
+#endif
+
 #endif

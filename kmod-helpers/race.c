@@ -16,6 +16,10 @@
 #include "iconf.h"
 #include "mock.h"
 
+#if ICONF_HAVE_IOPF_HANDLE
+ICONF_IMPORT_IOMMUFD_NS();
+#endif
+
 #define RACE_LIVE	0x11fe11feU
 #define RACE_DEAD	0xdead0f00U
 #define RACE_REGS	65536	/* handler data, reused round robin */
@@ -36,6 +40,20 @@ struct race_reg {
 };
 
 struct race;
+
+#if ICONF_HAVE_IOPF_HANDLE
+/* An attach handle: the core hands it back in every iopf_group. */
+struct race_handle {
+	struct iommu_attach_handle h;
+	struct race_reg reg;
+};
+
+#define RACE_HANDLES	4096
+#define RACE_GRPS	4096	/* answer slots; a slot is reused RACE_GRPS later */
+/* A slot: raised by a reporter, then ICONF_RSI_ANSWER(count, last code). */
+#define RACE_RAISED	(1 << 16)
+#define RACE_ANSWERS(v)	((v) & 0xffff)
+#endif
 
 struct race_worker {
 	struct race *r;
@@ -80,6 +98,20 @@ struct race {
 
 	atomic64_t dom_gen;	/* the domain handler generation installed */
 	u64 min_gen[ICONF_RACE_MAX_THREADS];
+
+#if ICONF_HAVE_IOPF_HANDLE
+	struct iommu_group *group;
+	struct iommu_domain *iopf_dom[2];	/* attached in turn */
+	struct race_handle *handles;		/* RACE_HANDLES, round robin */
+	atomic_t next_handle;
+	atomic_t *answers;			/* RACE_GRPS slots, by group id */
+	int (*page_request)(struct device *dev, struct iopf_fault *evt);
+	int (*set_answer_hook)(struct device *dev, iconf_mock_answer_fn fn, void *data);
+	struct list_head held;			/* groups the consumer answers later */
+	bool contract, contract_leave;
+	struct iopf_group *kept;		/* IOPF_CONTRACT's held group */
+	size_t group_faults;
+#endif
 };
 
 static __printf(3, 4) void race_violation(struct race *r, int kind, const char *fmt, ...)
@@ -463,6 +495,379 @@ static int race_dev_release(struct race *r)
 
 #endif /* ICONF_HAVE_DEV_FAULT_API */
 
+#if ICONF_HAVE_IOPF_HANDLE
+/*
+ * The successor of the device-level API (v6.11+). The mock driver is the
+ * IOMMU driver: its device sends page requests while a fault-capable
+ * domain is attached, and every page response it gets is shown to
+ * race_iopf_answered(). The module is the consumer iommufd would be: it
+ * attaches its domains with attach handles, takes groups in the domain's
+ * iopf_handler, answers some at once, keeps some (dequeued, as iommufd
+ * does) and answers them after detach, and lets the core abort others.
+ * Invariants: each page request is answered exactly once; none reaches a
+ * handler whose detach has returned, or a domain other than the one it was
+ * raised under; the device's references come back.
+ */
+static atomic_t *race_slot(struct race *r, u32 grpid)
+{
+	return &r->answers[grpid % RACE_GRPS];
+}
+
+/* The mock driver got a page response: count it against its request. */
+static void race_iopf_answered(void *data, const struct iommu_page_response *msg)
+{
+	struct race *r = data;
+	atomic_t *slot = race_slot(r, msg->grpid);
+	int old, new;
+
+	do {
+		old = atomic_read(slot);
+		new = (old & ~0xff) + ICONF_RSI_ANSWER(1, 0) + (msg->code & 0xff);
+	} while (atomic_cmpxchg(slot, old, new) != old);
+	if (!(old & RACE_RAISED) || RACE_ANSWERS(old) >> 8)
+		race_violation(r, ICONF_RV_PENDING,
+			       "page request %u answered again (code %u) or never raised (slot %#x)",
+			       msg->grpid, msg->code, old);
+	if (msg->code > IOMMU_PAGE_RESP_FAILURE)
+		race_violation(r, ICONF_RV_FAULT_ARGS,
+			       "page request %u answered with code %u", msg->grpid, msg->code);
+}
+
+/*
+ * A new page request on its slot. The request RACE_GRPS before it may
+ * still wait for its answer (kept by the consumer until its next detach,
+ * and that thread may not have run for a while): wait for it, as a device
+ * with a bounded number of outstanding groups would. Past the bound the
+ * slot stays as it is, for the end check to judge; false then.
+ */
+static bool race_raise(struct race *r, u32 grpid)
+{
+	atomic_t *slot = race_slot(r, grpid);
+	u64 n = 0;
+
+	for (;;) {
+		int old = atomic_read(slot);
+
+		if (!(old & RACE_RAISED) || RACE_ANSWERS(old)) {
+			if (atomic_cmpxchg(slot, old, RACE_RAISED) == old)
+				return true;
+			continue;
+		}
+		if (race_over(r, 0))
+			return false;
+		if (++n % 64 == 0)
+			usleep_range(10, 20);
+		else
+			cond_resched();
+	}
+}
+
+static int race_answers(struct race *r, u32 grpid)
+{
+	return RACE_ANSWERS(atomic_read(race_slot(r, grpid)));
+}
+
+static struct race_handle *race_new_handle(struct race *r)
+{
+	u32 i = atomic_inc_return(&r->next_handle) % RACE_HANDLES;
+	struct race_handle *rh = &r->handles[i];
+
+	rh->reg.gen = i;
+	atomic_set(&rh->reg.running, 0);
+	rh->reg.r = r;
+	WRITE_ONCE(rh->reg.magic, RACE_LIVE);
+	return rh;
+}
+
+static int race_dom_index(struct race *r, u64 dom)
+{
+	return dom == (uintptr_t)r->iopf_dom[0] ? 0 : dom == (uintptr_t)r->iopf_dom[1] ? 1 : -1;
+}
+
+static void race_iopf_answer(struct iopf_group *group, enum iommu_page_response_code code)
+{
+	iopf_group_response(group, code);
+	iopf_free_group(group);
+}
+
+/* Answer every group the consumer kept, as iommufd does after detach. */
+static unsigned int race_iopf_answer_held(struct race *r)
+{
+	struct iopf_group *group, *next;
+	unsigned int n = 0;
+	LIST_HEAD(mine);
+
+	spin_lock(&r->qlock);
+	list_splice_init(&r->held, &mine);
+	spin_unlock(&r->qlock);
+	list_for_each_entry_safe(group, next, &mine, node) {
+		list_del(&group->node);
+		race_iopf_answer(group, IOMMU_PAGE_RESP_INVALID);
+		atomic64_inc(&r->responses);
+		atomic64_inc(&r->ops);
+		n++;
+	}
+	return n;
+}
+
+static int race_iopf_handler(struct iopf_group *group)
+{
+	struct race_handle *rh = container_of(group->attach_handle, struct race_handle, h);
+	struct iommu_fault *f = &group->last_fault.fault;
+	struct race *r = rh->reg.r;
+	u64 raised_under = f->prm.private_data[0];
+	int ret = 0;
+
+	atomic_inc(&rh->reg.running);
+	atomic64_inc(&r->handled);
+	if (READ_ONCE(rh->reg.magic) != RACE_LIVE)
+		race_violation(r, ICONF_RV_AFTER_UNREG,
+			       "iopf handler ran for attach handle %u after its detach returned",
+			       rh->reg.gen);
+	if (f->type != IOMMU_FAULT_PAGE_REQ ||
+	    !(f->prm.flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE) ||
+	    RACE_TAG_THREAD(f->prm.addr) >= r->threads)
+		race_violation(r, ICONF_RV_FAULT_ARGS,
+			       "iopf handler got fault type %u flags %#x addr %#llx, never reported",
+			       f->type, f->prm.flags, f->prm.addr);
+	if (raised_under != (uintptr_t)group->attach_handle->domain)
+		race_violation(r, ICONF_RV_STALE_HANDLER,
+			       "page request %u raised under domain %d reached domain %d's handler",
+			       f->prm.grpid, race_dom_index(r, raised_under),
+			       race_dom_index(r, (uintptr_t)group->attach_handle->domain));
+	if (r->contract) {
+		r->group_faults = group->fault_count;
+		if (!r->contract_leave) {
+			iopf_group_dequeue(group);
+			r->kept = group;
+		}
+		/* else: left on the core's list, for detach to answer */
+	} else if (f->prm.grpid % 8 == 0) {
+		ret = -ENOSPC;	/* the core aborts it: IOMMU_PAGE_RESP_FAILURE */
+	} else if (f->prm.grpid % 8 < 4) {
+		race_iopf_answer(group, IOMMU_PAGE_RESP_INVALID);
+		atomic64_inc(&r->responses);
+	} else {
+		/* Kept: dequeued, so that only we answer it, later. */
+		iopf_group_dequeue(group);
+		spin_lock(&r->qlock);
+		list_add_tail(&group->node, &r->held);
+		spin_unlock(&r->qlock);
+		atomic64_inc(&r->page_requests);
+	}
+	atomic_dec(&rh->reg.running);
+	return ret;
+}
+
+static void race_iopf_fill(struct iopf_fault *evt, u32 grpid, bool last, unsigned int thr, u64 n)
+{
+	memset(evt, 0, sizeof(*evt));
+	evt->fault.type = IOMMU_FAULT_PAGE_REQ;
+	evt->fault.prm.flags = last ? IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE : 0;
+	evt->fault.prm.grpid = grpid;
+	evt->fault.prm.perm = IOMMU_FAULT_PERM_READ;
+	evt->fault.prm.addr = RACE_TAG(thr, n);
+}
+
+/* The device sends one last-page request; the report's code is checked. */
+static void race_iopf_request(struct race *r, unsigned int thr, u64 n)
+{
+	u32 grpid = atomic_inc_return(&r->grpid);
+	struct iopf_fault evt;
+	int ret;
+
+	race_iopf_fill(&evt, grpid, true, thr, n);
+	if (!race_raise(r, grpid))
+		return;
+	ret = r->page_request(r->dev, &evt);
+	atomic64_inc(&r->reports);
+	atomic64_inc(&r->ops);
+	if (ret == -ENODEV) {
+		/* PRI off: the device could not send it, nobody may answer it. */
+		if (atomic_cmpxchg(race_slot(r, grpid), RACE_RAISED, 0) != RACE_RAISED)
+			race_violation(r, ICONF_RV_PENDING,
+				       "page request %u answered though PRI was off", grpid);
+		atomic64_inc(&r->no_handler);
+	} else if (ret == -EINVAL) {
+		/* No handler: the core answers it, before returning. */
+		atomic64_inc(&r->no_handler);
+		if (race_answers(r, grpid) != ICONF_RSI_ANSWER(1, IOMMU_PAGE_RESP_INVALID))
+			race_violation(r, ICONF_RV_PENDING,
+				       "report -EINVAL (no handler) and the device got %#x for it",
+				       race_answers(r, grpid));
+	} else if (ret) {
+		race_violation(r, ICONF_RV_RETCODE,
+			       "iommu_report_device_fault: %d (expected 0, or -EINVAL with no handler)",
+			       ret);
+	}
+}
+
+static int race_iopf_reporter(struct race_worker *w)
+{
+	u64 n;
+
+	for (n = 0; !race_over(w->r, n); n++) {
+		race_iopf_request(w->r, w->idx, n);
+		cond_resched();
+	}
+	return 0;
+}
+
+static int race_iopf_attacher(struct race_worker *w)
+{
+	struct race *r = w->r;
+	u64 n;
+
+	for (n = 0; !race_over(r, n); n++) {
+		struct race_handle *rh = race_new_handle(r);
+		struct iommu_domain *dom = r->iopf_dom[n & 1];
+		int ret = iommu_attach_group_handle(dom, r->group, &rh->h);
+
+		atomic64_inc(&r->ops);
+		if (ret) {
+			WRITE_ONCE(rh->reg.magic, RACE_DEAD);
+			race_violation(r, ICONF_RV_RETCODE,
+				       "iommu_attach_group_handle: %d (expected 0)", ret);
+			return ret;
+		}
+		atomic64_inc(&r->registered);
+		/* Held for a moment, so that requests find it. */
+		if (n & 1)
+			cond_resched();
+		else
+			usleep_range(10, 30);
+		race_iopf_answer_held(r);
+		iommu_detach_group_handle(dom, r->group);
+		atomic64_inc(&r->ops);
+		if (atomic_read(&rh->reg.running))
+			race_violation(r, ICONF_RV_RUNNING_AT_UNREG,
+				       "detach of attach handle %u returned while its handler ran",
+				       rh->reg.gen);
+		WRITE_ONCE(rh->reg.magic, RACE_DEAD);
+		race_iopf_answer_held(r);
+	}
+	return 0;
+}
+
+static int race_iopf_contract(struct race *r, struct iconf_race *a)
+{
+	struct race_handle *first = race_new_handle(r), *second = race_new_handle(r);
+	int start = race_refs(r->dev);
+	u32 held = atomic_inc_return(&r->grpid), left, none;
+	s32 *st = a->steps;
+	struct iopf_fault evt;
+
+	r->contract = true;
+	st[ICONF_RSI_ATTACH] = iommu_attach_group_handle(r->iopf_dom[0], r->group, &first->h);
+	if (st[ICONF_RSI_ATTACH])
+		return 0;
+	a->registered = 1;
+	st[ICONF_RSI_ATTACH_AGAIN] = iommu_attach_group_handle(r->iopf_dom[1], r->group,
+							       &second->h);
+	st[ICONF_RSI_REF_HELD] = race_refs(r->dev) - start;
+	race_iopf_fill(&evt, held, false, 0, 1);
+	st[ICONF_RSI_PARTIAL] = r->page_request(r->dev, &evt);
+	race_iopf_fill(&evt, held, true, 0, 2);
+	race_raise(r, held);
+	st[ICONF_RSI_LAST] = r->page_request(r->dev, &evt);
+	st[ICONF_RSI_GROUP_FAULTS] = r->group_faults;
+	r->contract_leave = true;
+	left = atomic_inc_return(&r->grpid);
+	race_iopf_fill(&evt, left, true, 0, 3);
+	race_raise(r, left);
+	st[ICONF_RSI_LEFT] = r->page_request(r->dev, &evt);
+	iommu_detach_group_handle(st[ICONF_RSI_ATTACH_AGAIN] ? r->iopf_dom[0] : r->iopf_dom[1],
+				  r->group);
+	WRITE_ONCE(first->reg.magic, RACE_DEAD);
+	WRITE_ONCE(second->reg.magic, RACE_DEAD);
+	st[ICONF_RSI_DETACH_LEFT] = race_answers(r, left);
+	st[ICONF_RSI_DETACH_HELD] = race_answers(r, held);
+	if (r->kept) {
+		race_iopf_answer(r->kept, IOMMU_PAGE_RESP_SUCCESS);
+		r->kept = NULL;
+	}
+	st[ICONF_RSI_RESPONSE] = race_answers(r, held);
+	none = atomic_inc_return(&r->grpid);
+	race_iopf_fill(&evt, none, true, 0, 4);
+	race_raise(r, none);
+	st[ICONF_RSI_REPORT_NONE] = iommu_report_device_fault(r->dev, &evt);
+	if (race_answers(r, none) != ICONF_RSI_ANSWER(1, IOMMU_PAGE_RESP_INVALID))
+		race_violation(r, ICONF_RV_PENDING,
+			       "a report with nothing attached: the device got %#x, not one INVALID",
+			       race_answers(r, none));
+	st[ICONF_RSI_REF_AFTER] = race_refs(r->dev) - start;
+	return 0;
+}
+
+/* Every request raised was answered: the end of a stress run. */
+static void race_iopf_check_answered(struct race *r)
+{
+	unsigned int i, never = 0;
+
+	for (i = 0; i < RACE_GRPS; i++)
+		never += atomic_read(&r->answers[i]) == RACE_RAISED;
+	if (never)
+		race_violation(r, ICONF_RV_PENDING,
+			       "%u page request(s) never answered after the last detach", never);
+}
+
+static void race_iopf_teardown(struct race *r)
+{
+	int i;
+
+	if (r->set_answer_hook) {
+		r->set_answer_hook(r->dev, NULL, NULL);
+		symbol_put(iconf_mock_set_answer_hook);
+	}
+	if (r->page_request)
+		symbol_put(iconf_mock_page_request);
+	for (i = 0; i < ARRAY_SIZE(r->iopf_dom); i++)
+		if (!IS_ERR_OR_NULL(r->iopf_dom[i]))
+			iommu_domain_free(r->iopf_dom[i]);
+	if (r->group)
+		iommu_group_put(r->group);
+	kvfree(r->answers);
+	kvfree(r->handles);
+}
+
+/* Two fault-capable domains of the mock's device, and its page-request path. */
+static int race_iopf_setup(struct race *r, struct iconf_race *a)
+{
+	int i;
+
+	INIT_LIST_HEAD(&r->held);
+	if (!r->dev->iommu || !iconf_is_mock(r->dev))
+		return -ENODEV;	/* only the mock's device sends page requests */
+	r->page_request = symbol_get(iconf_mock_page_request);
+	r->set_answer_hook = symbol_get(iconf_mock_set_answer_hook);
+	r->group = iommu_group_get(r->dev);
+	r->handles = kvcalloc(RACE_HANDLES, sizeof(*r->handles), GFP_KERNEL);
+	r->answers = kvcalloc(RACE_GRPS, sizeof(*r->answers), GFP_KERNEL);
+	if (!r->page_request || !r->set_answer_hook || !r->group)
+		return -ENODEV;
+	if (!r->handles || !r->answers)
+		return -ENOMEM;
+	a->caps |= ICONF_RACE_CAP_MOCK_PATH | ICONF_RACE_CAP_PAGE_RESPONSE;
+	for (i = 0; i < ARRAY_SIZE(r->iopf_dom); i++) {
+		r->iopf_dom[i] = iconf_paging_domain_alloc(r->dev);
+		if (IS_ERR(r->iopf_dom[i]))
+			return PTR_ERR(r->iopf_dom[i]);
+		r->iopf_dom[i]->iopf_handler = race_iopf_handler;
+	}
+	return r->set_answer_hook(r->dev, race_iopf_answered, r);
+}
+#else
+static int race_iopf_reporter(struct race_worker *w)
+{
+	return 0;
+}
+
+static int race_iopf_attacher(struct race_worker *w)
+{
+	return 0;
+}
+#endif /* ICONF_HAVE_IOPF_HANDLE */
+
 static int race_dom_handler(struct iommu_domain *domain, struct device *dev,
 			    unsigned long iova, int flags, void *token)
 {
@@ -627,6 +1032,7 @@ static int race_run(struct race *r, struct iconf_race *a)
 	struct race_worker *ws;
 	unsigned int i, n = 0;
 	bool dom = a->scenario == ICONF_RACE_DOM_STRESS;
+	bool iopf = a->scenario == ICONF_RACE_IOPF_STRESS;
 	int start = race_refs(r->dev);
 	bool started;
 
@@ -635,9 +1041,12 @@ static int race_run(struct race *r, struct iconf_race *a)
 		return -ENOMEM;
 	for (i = 0; i < a->threads; i++) {
 		ws[n].idx = i;
-		fns[n++] = dom ? race_dom_reporter : race_dev_reporter;
+		fns[n++] = dom ? race_dom_reporter : iopf ? race_iopf_reporter : race_dev_reporter;
 	}
-	if (dom) {
+	if (iopf) {
+		/* One consumer attaches and detaches: two would only meet -EBUSY. */
+		fns[n++] = race_iopf_attacher;
+	} else if (dom) {
 		struct race_reg *first = race_new_reg(r);
 
 		/* The first handler before any report: none may find it missing. */
@@ -669,8 +1078,12 @@ static int race_run(struct race *r, struct iconf_race *a)
 	kfree(ws);
 	if (dom && !ICONF_FAULT_HANDLER_ONCE)
 		iommu_set_fault_handler(r->domain, NULL, NULL);
-	else if (!dom && race_dev_release(r))
+	else if (!dom && !iopf && race_dev_release(r))
 		return -EBUSY;	/* still holds our data: r must stay */
+#if ICONF_HAVE_IOPF_HANDLE
+	if (iopf)
+		race_iopf_check_answered(r);
+#endif
 	a->ref_delta = race_refs(r->dev) - start;
 	if (a->ref_delta)
 		race_violation(r, ICONF_RV_REFCOUNT,
@@ -684,13 +1097,15 @@ long iconf_race(struct iconf_file *f, void *arg)
 	struct iconf_dev *d = iconf_dev_lookup(f, a->dev_id);
 	bool dom = a->scenario == ICONF_RACE_DOM_CONTRACT ||
 		   a->scenario == ICONF_RACE_DOM_STRESS;
+	bool iopf = a->scenario == ICONF_RACE_IOPF_CONTRACT ||
+		    a->scenario == ICONF_RACE_IOPF_STRESS;
 	struct iconf_dom *m = NULL;
 	struct race *r;
 	int i, ret = 0;
 
 	if (!d)
 		return -ENOENT;
-	if (a->scenario < ICONF_RACE_DEV_CONTRACT || a->scenario > ICONF_RACE_DOM_STRESS ||
+	if (a->scenario < ICONF_RACE_DEV_CONTRACT || a->scenario > ICONF_RACE_IOPF_STRESS ||
 	    !a->threads || a->threads > ICONF_RACE_MAX_THREADS || !a->duration_ms ||
 	    a->duration_ms > ICONF_RACE_MAX_MS ||
 	    a->flags & ~(ICONF_RACE_STOP_AT_VIOLATION | ICONF_RACE_NO_PAGE_REQ |
@@ -725,7 +1140,24 @@ long iconf_race(struct iconf_file *f, void *arg)
 	r->start = ktime_get_ns();
 	r->deadline = r->start + (u64)a->duration_ms * NSEC_PER_MSEC;
 
-	if (!dom) {
+	if (iopf) {
+#if ICONF_HAVE_IOPF_HANDLE
+		ret = race_iopf_setup(r, a);
+		if (!ret)
+			ret = a->scenario == ICONF_RACE_IOPF_CONTRACT ?
+			      race_iopf_contract(r, a) : race_run(r, a);
+		if (ret == -ETIMEDOUT || ret == -EBUSY)
+			goto left;
+		race_iopf_teardown(r);
+		if (ret == -ENODEV) {
+			a->result = -ENODEV;	/* not the mock's device */
+			goto out;
+		}
+#else
+		a->result = -EOPNOTSUPP;
+		goto out;
+#endif
+	} else if (!dom) {
 #if ICONF_HAVE_DEV_FAULT_API
 		ret = race_dev_setup(r, a);
 		if (!ret)
@@ -745,6 +1177,9 @@ long iconf_race(struct iconf_file *f, void *arg)
 		ret = a->scenario == ICONF_RACE_DOM_CONTRACT ?
 		      race_dom_contract(r, a) : race_run(r, a);
 	}
+#if ICONF_HAVE_IOPF_HANDLE
+left:
+#endif
 	if (ret == -ETIMEDOUT || ret == -EBUSY) {
 		pr_err("iommu_conformance: race scenario %u on %s did not end cleanly (%d); its state is left allocated\n",
 		       a->scenario, dev_name(r->dev), ret);
@@ -758,9 +1193,7 @@ long iconf_race(struct iconf_file *f, void *arg)
 			a->ops += a->steps[i] != ICONF_RS_NOT_RUN &&
 				  i != ICONF_RS_REF_HELD && i != ICONF_RS_REF_AFTER;
 	a->result = ret;
-#if !ICONF_HAVE_DEV_FAULT_API
 out:
-#endif
 	kvfree(r->regs);
 	kfree(r);
 	return 0;

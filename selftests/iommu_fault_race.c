@@ -13,6 +13,13 @@
  * driver's fault path, where iommu_race_meta.sh seeds a race to prove
  * these tests catch one.
  *
+ * v6.9 removed the device-level API (dev_*); its successor (v6.11+:
+ * page requests delivered to the iopf_handler of the domain attached with
+ * an attach handle, as iommufd's fault objects use it) is iopf_*. Only a
+ * device that sends page requests can drive it, and no device QEMU
+ * emulates does (PCIe PRI): the mock's device does, as fake hardware,
+ * with the core's io-pgfault.c between it and the consumer.
+ *
  * Sizes: IOMMU_RACE_THREADS (2), IOMMU_RACE_MS (1500 a stress test),
  * IOMMU_RACE_ITERATIONS (per thread, none), STRESS=long (an hour each).
  * IOMMU_RACE_UNSAFE=1 adds the one that crashes v6.1.
@@ -30,7 +37,7 @@
 FIXTURE(race) {
 	int fd;
 	unsigned int dev;
-	bool dev_api;
+	bool dev_api, iopf_api;
 	struct race_size size;
 	char unavailable[200];
 };
@@ -58,6 +65,7 @@ FIXTURE_SETUP(race)
 		return;
 	ASSERT_EQ(0, iconf_call(self->fd, ICONF_VERSION, &v));
 	self->dev_api = !!(v.features & ICONF_FEAT_DEV_FAULT);
+	self->iopf_api = !!(v.features & ICONF_FEAT_IOPF);
 	if (variant->name)
 		snprintf(g.name, sizeof(g.name), "%s", variant->name);
 	else if (pci_find(0x1234, edu_ids, g.name, sizeof(g.name), drv, sizeof(drv)))
@@ -120,9 +128,11 @@ static int run(struct __test_metadata *_metadata, struct _test_data_race *self,
 static void expect_step(struct __test_metadata *_metadata, const struct iconf_race *a,
 			unsigned int step, int want)
 {
+	const char *name = a->scenario == ICONF_RACE_IOPF_CONTRACT ?
+			   race_iopf_step_name(step) : race_step_name(step);
+
 	EXPECT_EQ(want, a->steps[step])
-		TH_LOG("%s: expected %s, got %s", race_step_name(step), errno_name(want),
-		       errno_name(a->steps[step]));
+		TH_LOG("%s: expected %s, got %s", name, errno_name(want), errno_name(a->steps[step]));
 }
 
 TEST_F(race, dev_contract)
@@ -177,6 +187,94 @@ TEST_F_TIMEOUT(race, dev_stress, 24 * 3600 + 60)
 	EXPECT_LT(0ULL, a.no_handler) TH_LOG("no report ever found the handler missing");
 	if (a.caps & ICONF_RACE_CAP_PAGE_RESPONSE)
 		EXPECT_LT(0ULL, a.responses) TH_LOG("no page request was answered");
+}
+
+/* Why an iopf_* test cannot run here; NULL when it can. */
+static const char *iopf_unavailable(struct _test_data_race *self,
+				    const struct _fixture_variant_race *variant)
+{
+	if (self->unavailable[0])
+		return self->unavailable;
+	if (!self->iopf_api)
+		return self->dev_api ?
+		       "this kernel has the device-level fault API (dev_* tests): attach-handle iopf came in v6.11" :
+		       "the module was built without attach-handle iopf (CONFIG_IOMMU_IOPF off)";
+	if (!variant->name)
+		return "edu sends no page requests (no PCIe PRI; no QEMU device has it): the mock IOMMU's device runs iopf_*";
+	return NULL;
+}
+
+static void expect_answer(struct __test_metadata *_metadata, const struct iconf_race *a,
+			  unsigned int step, int want)
+{
+	char got_s[64], want_s[64];
+
+	EXPECT_EQ(want, a->steps[step])
+		TH_LOG("%s: expected %s, got %s", race_iopf_step_name(step),
+		       race_answer_text(want, want_s, sizeof(want_s)),
+		       race_answer_text(a->steps[step], got_s, sizeof(got_s)));
+}
+
+/*
+ * The attach-handle iopf API one call at a time (io-pgfault.c): a group's
+ * partial requests reach the handler with its last one; a group the
+ * consumer dequeued is its own to answer, even after detach; a group left
+ * on the core's list is answered INVALID by the detach (the driver's
+ * iopf_queue_remove_device()); nothing attached, the core answers INVALID
+ * and says -EINVAL.
+ */
+TEST_F(race, iopf_contract)
+{
+	const char *why = iopf_unavailable(self, variant);
+	struct iconf_race a;
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_IOPF_CONTRACT, 0, 0, &a));
+	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
+	expect_step(_metadata, &a, ICONF_RSI_ATTACH, 0);
+	expect_step(_metadata, &a, ICONF_RSI_ATTACH_AGAIN, -EBUSY);
+	TH_LOG("device refcount while attached: %+d", a.steps[ICONF_RSI_REF_HELD]);
+	expect_step(_metadata, &a, ICONF_RSI_PARTIAL, 0);
+	expect_step(_metadata, &a, ICONF_RSI_LAST, 0);
+	EXPECT_EQ(2, a.steps[ICONF_RSI_GROUP_FAULTS])
+		TH_LOG("the group must carry its partial request and its last: %d fault(s)",
+		       a.steps[ICONF_RSI_GROUP_FAULTS]);
+	expect_step(_metadata, &a, ICONF_RSI_LEFT, 0);
+	expect_answer(_metadata, &a, ICONF_RSI_DETACH_LEFT,
+		      ICONF_RSI_ANSWER(1, 1 /* IOMMU_PAGE_RESP_INVALID */));
+	expect_answer(_metadata, &a, ICONF_RSI_DETACH_HELD, 0);
+	expect_answer(_metadata, &a, ICONF_RSI_RESPONSE,
+		      ICONF_RSI_ANSWER(1, 0 /* IOMMU_PAGE_RESP_SUCCESS */));
+	expect_step(_metadata, &a, ICONF_RSI_REPORT_NONE, -EINVAL);
+	EXPECT_EQ(0, a.steps[ICONF_RSI_REF_AFTER])
+		TH_LOG("device refcount after detach: %+d", a.steps[ICONF_RSI_REF_AFTER]);
+	EXPECT_EQ(2ULL, a.handled) TH_LOG("handler calls: %llu", (unsigned long long)a.handled);
+	expect_clean(_metadata, &a);
+}
+
+/*
+ * Page requests from @threads threads while one consumer attaches a
+ * fault-capable domain (two, in turn) with a fresh handle, answers some
+ * groups in the handler, keeps others and answers them after detach, and
+ * lets the core abort the rest. Each request answered exactly once, none
+ * after its handler's detach, none to the other domain.
+ */
+TEST_F_TIMEOUT(race, iopf_stress, 24 * 3600 + 60)
+{
+	const char *why = iopf_unavailable(self, variant);
+	struct iconf_race a;
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, run(_metadata, self, ICONF_RACE_IOPF_STRESS, 0, 0, &a));
+	expect_clean(_metadata, &a);
+	ASSERT_EQ(0, a.result) TH_LOG("scenario: %s", errno_name(a.result));
+	/* A run that never crossed the paths proves nothing. */
+	EXPECT_LT(1ULL, a.registered) TH_LOG("the domain was never detached and attached again");
+	EXPECT_LT(0ULL, a.handled) TH_LOG("no page request reached a handler");
+	EXPECT_LT(0ULL, a.no_handler) TH_LOG("no page request met the device detached");
+	EXPECT_LT(0ULL, a.page_requests) TH_LOG("no group was kept to answer after detach");
 }
 
 static unsigned int alloc_attach(struct __test_metadata *_metadata, struct _test_data_race *self)

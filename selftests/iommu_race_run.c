@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		return usage("want DEVICE and SCENARIO");
 	scenario = race_scenario(argv[optind + 1]);
 	if (!scenario)
-		return usage("SCENARIO: one of dev_contract, dev_stress, dom_contract, dom_stress");
+		return usage("SCENARIO: one of dev_contract, dev_stress, dom_contract, dom_stress, iopf_contract, iopf_stress");
 	if (strlen(argv[optind]) >= sizeof(g.name))
 		return usage("DEVICE: name too long");
 	fd = iconf_open(why, sizeof(why));

@@ -12,6 +12,8 @@ static const char *const scenarios[] = {
 	[ICONF_RACE_DEV_STRESS] = "dev_stress",
 	[ICONF_RACE_DOM_CONTRACT] = "dom_contract",
 	[ICONF_RACE_DOM_STRESS] = "dom_stress",
+	[ICONF_RACE_IOPF_CONTRACT] = "iopf_contract",
+	[ICONF_RACE_IOPF_STRESS] = "iopf_stress",
 };
 
 static const char *const violations[ICONF_RV_NR] = {
@@ -38,6 +40,21 @@ static const char *const steps[ICONF_RS_NR] = {
 	[ICONF_RS_REF_AFTER] = "refcount_after_unregister",
 	[ICONF_RS_REPORT_NONE] = "report_without_handler",
 	[ICONF_RS_UNREG_NONE] = "unregister_without_handler",
+};
+
+static const char *const iopf_steps[ICONF_RS_NR] = {
+	[ICONF_RSI_ATTACH] = "attach_with_handle",
+	[ICONF_RSI_ATTACH_AGAIN] = "attach_with_handle_again",
+	[ICONF_RSI_REF_HELD] = "refcount_while_attached",
+	[ICONF_RSI_PARTIAL] = "report_partial_request",
+	[ICONF_RSI_LAST] = "report_last_request",
+	[ICONF_RSI_GROUP_FAULTS] = "faults_in_group",
+	[ICONF_RSI_LEFT] = "report_group_left_to_core",
+	[ICONF_RSI_DETACH_LEFT] = "answer_at_detach_for_group_left",
+	[ICONF_RSI_DETACH_HELD] = "answer_at_detach_for_group_held",
+	[ICONF_RSI_RESPONSE] = "answer_after_late_response",
+	[ICONF_RSI_REPORT_NONE] = "report_with_nothing_attached",
+	[ICONF_RSI_REF_AFTER] = "refcount_after_detach",
 };
 
 static int env_uint(const char *name, unsigned long long max, unsigned long long *v,
@@ -110,6 +127,25 @@ const char *race_violation_name(unsigned int v)
 const char *race_step_name(unsigned int s)
 {
 	return s < ICONF_RS_NR && steps[s] ? steps[s] : "?";
+}
+
+const char *race_iopf_step_name(unsigned int s)
+{
+	return s < ICONF_RS_NR && iopf_steps[s] ? iopf_steps[s] : "?";
+}
+
+/* ICONF_RSI_ANSWER(count, code) in words: "1 answer, INVALID". */
+const char *race_answer_text(int v, char *buf, size_t len)
+{
+	static const char *const codes[] = { "SUCCESS", "INVALID", "FAILURE" };
+	unsigned int count = (unsigned int)v >> 8, code = v & 0xff;
+
+	if (!count)
+		snprintf(buf, len, "no answer");
+	else
+		snprintf(buf, len, "%u answer%s, last %s", count, count == 1 ? "" : "s",
+			 code < ARRAY_SIZE(codes) ? codes[code] : "unknown code");
+	return buf;
 }
 
 int race_call(int fd, struct iconf_race *a)

@@ -30,6 +30,10 @@ const char *race_scenario_name(unsigned int scenario);
 const char *race_violation_name(unsigned int v);
 /* "STEP name" for ICONF_RS_*. */
 const char *race_step_name(unsigned int s);
+/* The same, for the IOPF_CONTRACT scenario's steps (ICONF_RSI_*). */
+const char *race_iopf_step_name(unsigned int s);
+/* An ICONF_RSI_ANSWER() value in words, in @buf. */
+const char *race_answer_text(int v, char *buf, size_t len);
 
 /* Run @a (size, scenario, ids set by the caller) on @fd: 0 or -errno. */
 int race_call(int fd, struct iconf_race *a);

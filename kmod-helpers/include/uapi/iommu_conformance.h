@@ -25,6 +25,7 @@
  *   1.3  ICONF_AMD_V2.
  *   1.4  ICONF_FAULTS; ICONF_EDU_DMA reports @unmapped_iova.
  *   1.5  ICONF_RACE.
+ *   1.6  ICONF_RACE_IOPF_*, ICONF_FEAT_IOPF.
  */
 #ifndef _UAPI_IOMMU_CONFORMANCE_H
 #define _UAPI_IOMMU_CONFORMANCE_H
@@ -34,7 +35,7 @@
 
 #define ICONF_DEVICE_NAME	"iommu_conformance"
 #define ICONF_ABI_MAJOR		1
-#define ICONF_ABI_MINOR		5
+#define ICONF_ABI_MINOR		6
 
 /* Not in Documentation/userspace-api/ioctl/ioctl-number.rst: out of tree. */
 #define ICONF_IOC_TYPE		0xCF
@@ -60,6 +61,7 @@ struct iconf_version {
 #define ICONF_FEAT_ATTACH	(1ULL << 0)	/* ICONF_DEV_* .. ICONF_DETACH */
 #define ICONF_FEAT_EDU		(1ULL << 1)	/* ICONF_EDU_* */
 #define ICONF_FEAT_DEV_FAULT	(1ULL << 2)	/* the kernel has the device fault API */
+#define ICONF_FEAT_IOPF		(1ULL << 3)	/* ... or its successor, attach-handle iopf */
 
 #define ICONF_MAX_DEVS		8
 #define ICONF_MAX_DOMAINS	8
@@ -269,9 +271,23 @@ struct iconf_faults {
  *                 the unmanaged domain @dom_id.
  *   DOM_STRESS    @threads threads report on @dom_id while one replaces
  *                 the handler (each new one with a new token).
+ *   IOPF_CONTRACT the device API's successor (v6.11+), step by step on the
+ *                 mock IOMMU's device (@steps, ICONF_RSI_*): a domain
+ *                 whose iopf_handler takes page requests, attached with an
+ *                 attach handle; partial and last requests; detach with
+ *                 one group held by the consumer and one left to the core;
+ *                 a report with nothing attached.
+ *   IOPF_STRESS   @threads threads make the mock device send page requests
+ *                 while one thread attaches a fault-capable domain (two,
+ *                 in turn) with a fresh handle, holds it, detaches it and
+ *                 answers the groups it kept, as iommufd does. Every page
+ *                 request must be answered exactly once, and reach only
+ *                 the handler of the domain it was raised under.
  *
  * @result: out: 0 the scenario ran; -EOPNOTSUPP this kernel has no
- * device-level fault API (gone in v6.9); -ETIMEDOUT its threads did not
+ * device-level fault API (gone in v6.9) or, for IOPF_*, no attach-handle
+ * iopf API (before v6.11, or CONFIG_IOMMU_IOPF off); -ENODEV (IOPF_*) the
+ * device is not the mock's: no QEMU device sends page requests; -ETIMEDOUT its threads did not
  * finish within @duration_ms + 10 s (a deadlock: they are left running).
  * @violations: out: how often each invariant broke (ICONF_RV_*);
  * @detail describes the first one, @first_violation_ns when it happened.
@@ -281,6 +297,8 @@ enum iconf_race_scenario {
 	ICONF_RACE_DEV_STRESS,
 	ICONF_RACE_DOM_CONTRACT,
 	ICONF_RACE_DOM_STRESS,
+	ICONF_RACE_IOPF_CONTRACT,
+	ICONF_RACE_IOPF_STRESS,
 };
 
 #define ICONF_RACE_STOP_AT_VIOLATION	(1U << 0) /* end at the first one */
@@ -327,6 +345,27 @@ enum iconf_race_step {
 	ICONF_RS_UNREG_NONE,	/* unregister with no handler */
 	ICONF_RS_NR = 12
 };
+/*
+ * IOPF_CONTRACT's steps, in the same @steps slots. An answer the device
+ * got is ICONF_RSI_ANSWER(count, code): how many page responses reached
+ * the driver for that group, and the last one's code
+ * (IOMMU_PAGE_RESP_SUCCESS 0, INVALID 1, FAILURE 2).
+ */
+enum iconf_race_iopf_step {
+	ICONF_RSI_ATTACH,	 /* iommu_attach_group_handle(), fault-capable domain */
+	ICONF_RSI_ATTACH_AGAIN,	 /* a second one while the first holds */
+	ICONF_RSI_REF_HELD,	 /* device refcount delta while attached */
+	ICONF_RSI_PARTIAL,	 /* report of a request that is not its group's last */
+	ICONF_RSI_LAST,		 /* report of that group's last request */
+	ICONF_RSI_GROUP_FAULTS,	 /* faults in the group the handler got */
+	ICONF_RSI_LEFT,		 /* report of a group the handler leaves to the core */
+	ICONF_RSI_DETACH_LEFT,	 /* answer for that group during detach */
+	ICONF_RSI_DETACH_HELD,	 /* answer for the consumer's held group during detach */
+	ICONF_RSI_RESPONSE,	 /* answer after the consumer's late iopf_group_response() */
+	ICONF_RSI_REPORT_NONE,	 /* iommu_report_device_fault() with nothing attached */
+	ICONF_RSI_REF_AFTER,	 /* device refcount delta after detach */
+};
+#define ICONF_RSI_ANSWER(count, code)	((count) << 8 | (code))
 #define ICONF_RS_NOT_RUN	1	/* a step's value when it was not tried */
 
 struct iconf_race {
