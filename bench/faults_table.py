@@ -32,11 +32,12 @@ def main():
             cells.append(f"{int(r['ops_per_s'])} {float(r['ops_per_s']) / base:.2f}x{bad}")
         print(f"{topo:<8} {dev:<14} {scenario:<11} " + " ".join(f"{c:>18}" for c in cells))
     if seeded:
-        clean = rows.get((seeded["device"], "dev_stress"), {}).get("2")
+        scenario = seeded.get("scenario", "dev_stress")
+        clean = rows.get((seeded["device"], scenario), {}).get("2")
         ratio = float(seeded["median_ops_per_s"]) / float(clean["ops_per_s"]) if clean else 0.0
         print(f"{topo:<8} seeded race {seeded['seeded']}: detected in {seeded['detected']} runs, "
               f"median time to detect {seeded['median_detect_ms']} ms; its rate until then "
-              f"{seeded['median_ops_per_s']}/s, {ratio:.2f}x the clean dev_stress rate (t=2)")
+              f"{seeded['median_ops_per_s']}/s, {ratio:.2f}x the clean {scenario} rate (t=2)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ done
 GATE_OUT=$out GATE_BUILD_ONLY=1 bash "$here/gate.sh" >/dev/null || exit 2
 # shellcheck source=/dev/null
 . "$out/kernel.env"
+# The QEMU the gate chose (QEMU=), for vmrun.py.
+# shellcheck source=/dev/null
+. "$out/qemu.env"
+export QEMU_BINDIR QEMU_DATADIR QEMU_VERSION
 python3 - "$here/topologies.cfg" "$out/boot-with.cfg" "$programs" <<'PY'
 import configparser, sys
 c = configparser.ConfigParser(interpolation=None)

@@ -97,6 +97,9 @@ gate_refuses() {
 	try "a kernel version the suite lacks" "DIST=trixie has no kernel 6.12.999+deb13-amd64" \
 		DIST=trixie KERNEL_VERSION=6.12.999+deb13-amd64
 	try "STRESS neither long nor short" "STRESS=forever: want long" STRESS=forever
+	try "QEMU neither system nor a suite" "QEMU=x;y: want system or a Debian suite" "QEMU=x;y"
+	try "a topology this run's QEMU cannot run (intel-fs needs QEMU 10.0)" \
+		"topology intel-fs is not available" TOPOLOGIES=intel-fs
 	try "a guest variable with a space" "IOMMU_RACE_MS=1 0: letters" "IOMMU_RACE_MS=1 0"
 	try "a topology the kernel cannot run (virtio-iommu on Debian's)" \
 		"topology virtio is not available" TOPOLOGIES=virtio

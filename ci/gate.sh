@@ -19,6 +19,9 @@
 #   PROGRAMS="iommu_module iommu_fail_nth"   only these of each topology's
 #                            programs (a topology running none is left out)
 #   ARM64=0                  leave out the arm64 topology (smmuv3)
+#   QEMU=system|bookworm-backports   which QEMU (ci/qemu.sh): this machine's
+#                            7.2, or 10.0 unpacked from bookworm-backports;
+#                            a topology needing a newer one is left out, saying so
 #   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
@@ -70,6 +73,11 @@ jobs="gate build tool"
 "$here/deps.sh" $jobs || fail "cannot install what the gate needs"
 mkdir -p "$out" || fail "cannot create $out"
 rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml
+# Which QEMU: this machine's, or a suite's (QEMU=bookworm-backports).
+"$here/qemu.sh" "$out" || fail "no usable QEMU (QEMU=${QEMU:-system}; see above)"
+# shellcheck source=/dev/null
+. "$out/qemu.env"
+export QEMU_BINDIR QEMU_DATADIR QEMU_VERSION
 "$here/kernel.sh" "$out" || fail "no usable kernel (see above)"
 # shellcheck source=/dev/null
 . "$out/kernel.env"

@@ -336,6 +336,9 @@ def print_report(summary, names, groups):
     k = summary["kernel"]
     print()
     print(f"iommu-conformance gate: kernel {k['release']} ({k['source']})")
+    q = summary.get("qemu") or {}
+    if q.get("version"):
+        print(f"QEMU {q['version']} ({q['source']})")
     prof = summary["profile"] or "none"
     print(f"expectations: profile {prof}{', STRICT' if summary['strict'] else ''}"
           f"{', baseline ' + summary['baseline'] if summary['baseline'] else ''}")
@@ -479,7 +482,16 @@ def main():
         except (OSError, ValueError) as e:
             die(f"BASELINE={a.baseline}: {e}")
 
+    qenv = {}
+    try:
+        with open(os.path.join(a.out, "qemu.env")) as f:
+            for tok in shlex.split(f.read()):
+                key, _, v = tok.partition("=")
+                qenv[key] = v
+    except OSError:
+        pass
     summary = {"schema": 1, "kernel": {"release": kenv["KVER"], "source": kenv.get("KDESC", "")},
+               "qemu": {"version": qenv.get("QEMU_VERSION"), "source": qenv.get("QEMU_DESC")},
                "profile": profile.name if profile else None, "strict": a.strict,
                "baseline": a.baseline or None, "topologies": {}, "gate_errors": []}
     allres = []

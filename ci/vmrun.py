@@ -77,7 +77,11 @@ def command(t, a, kenv, scratch, stem, bare):
     if bare:
         cmdline.append("icg.bare=1")
     cmdline += shlex.split(t.cmdline)
-    return [QEMU[t.arch], "-accel", "tcg", "-M", t.machine, *machine,
+    # QEMU= of the gate (ci/qemu.sh): another QEMU's binary, and its data
+    # directory searched before this machine's firmware.
+    qemu = os.path.join(os.environ.get("QEMU_BINDIR") or "", QEMU[t.arch])
+    datadir = ["-L", os.environ["QEMU_DATADIR"]] if os.environ.get("QEMU_DATADIR") else []
+    return [qemu, *datadir, "-accel", "tcg", "-M", t.machine, *machine,
             "-m", str(t.memory), "-smp", str(t.smp),
             "-nodefaults", "-display", "none", "-no-reboot",
             "-kernel", kenv["VMLINUZ"], "-initrd", initrd,

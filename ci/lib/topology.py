@@ -4,12 +4,14 @@
 As a program: `topology.py effective IN OUT KCONFIG [ARCHES]` writes the
 run's own topology file: the topologies of the architectures ARCHES
 (x86_64 by default) whose `requires` options KCONFIG (the
-kernel's .config) has, with `debug_programs` appended to the programs
+kernel's .config) has, and whose `qemu>=X.Y` the run's QEMU (QEMU_VERSION,
+from ci/qemu.sh) meets, with `debug_programs` appended to the programs
 when the kernel is a debug build (CONFIG_KASAN=y), and with only the
 programs ONLY names (space-separated; "insmod:" steps are kept) when
 given. It prints the names kept, and on stderr each one left out with
 the reason."""
 import configparser
+import os
 import shlex
 import sys
 
@@ -87,6 +89,25 @@ def kconfig(path):
     return opts
 
 
+def version_tuple(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+def unmet(requires, opts, qemu_version):
+    """What of @requires this run lacks: kernel options (CONFIG_...) the
+    .config does not set, and "qemu>=X.Y" above the run's QEMU version."""
+    out = []
+    for r in requires:
+        if r.startswith("qemu>="):
+            need = r[len("qemu>="):]
+            if not qemu_version or version_tuple(qemu_version) < version_tuple(need):
+                out.append(f"QEMU >= {need} (this run's is {qemu_version or 'unknown'}; "
+                           "QEMU=bookworm-backports brings 10.0)")
+        elif r not in opts:
+            out.append(r)
+    return out
+
+
 def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
     cp = configparser.ConfigParser(interpolation=None)
     with open(cfg_in) as f:
@@ -103,9 +124,9 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
                   file=sys.stderr)
             cp.remove_section(name)
             continue
-        missing = [o for o in t.requires if o not in opts]
+        missing = unmet(t.requires, opts, os.environ.get("QEMU_VERSION", ""))
         if missing:
-            print(f"topology {name}: left out, the kernel lacks {' '.join(missing)}",
+            print(f"topology {name}: left out, it needs {', '.join(missing)}",
                   file=sys.stderr)
             cp.remove_section(name)
             continue

@@ -8,6 +8,7 @@ import configparser
 import os
 import tempfile
 import unittest
+import unittest.mock
 
 from common import ROOT
 import topology
@@ -70,6 +71,21 @@ class Effective(unittest.TestCase):
         self.assertIn("smmuv3", kept)
 
 
+    def test_qemu_version_required(self):
+        # intel-fs needs QEMU 10.0's first-stage translation (x-flts).
+        with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": "7.2.22"}):
+            kept, _ = self.run_effective("x86_64")
+        self.assertNotIn("intel-fs", kept)
+        with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": "10.0.2"}):
+            kept, _ = self.run_effective("x86_64")
+        self.assertIn("intel-fs", kept)
+        self.assertEqual(topology.unmet(["qemu>=10.2"], {}, "10.0.2"),
+                         ["QEMU >= 10.2 (this run's is 10.0.2; QEMU=bookworm-backports "
+                          "brings 10.0)"])
+        self.assertEqual(topology.unmet(["qemu>=10.0", "CONFIG_X"], {"CONFIG_X": "y"},
+                                        "11.1.3"), [])
+
+
 class Command(unittest.TestCase):
     def args(self):
         return argparse.Namespace(repo=ROOT, bin="/b/x86", kmod="/k/x86", initrd="/i/x86",
@@ -89,6 +105,15 @@ class Command(unittest.TestCase):
             self.assertIn(want, line)
         # Its userland is not the host's: every host path is bound in.
         self.assertIn(f"icg.keep=/a/bin,/a/kmod,{os.path.realpath(ROOT)}", line)
+
+    def test_another_qemu(self):
+        # QEMU= of the gate: that QEMU's binary, its data directory first.
+        t = topology.load(CFG)["intel"]
+        kenv = {"VMLINUZ": "/x/vmlinuz", "MODROOT": "/x/mods"}
+        env = {"QEMU_BINDIR": "/q/bin", "QEMU_DATADIR": "/q/share/qemu"}
+        with unittest.mock.patch.dict(os.environ, env):
+            cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/intel", False)
+        self.assertEqual(cmd[:3], ["/q/bin/qemu-system-x86_64", "-L", "/q/share/qemu"])
 
     def test_x86_guest_unchanged(self):
         t = topology.load(CFG)["intel"]
