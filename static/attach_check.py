@@ -68,11 +68,19 @@ def in_iommu_ops(text, pos):
 
 
 def driver_name(path):
-    """drivers/iommu/intel/iommu.c -> intel; .../arm-smmu-v3.c -> arm-smmu-v3."""
+    """A driver's name from its file's path, unique across a tree:
+    drivers/iommu/intel/iommu.c -> intel, .../arm-smmu-v3/arm-smmu-v3.c ->
+    arm-smmu-v3, drivers/iommu/virtio-iommu.c -> virtio-iommu; a file that
+    is one part of a driver's directory keeps the directory:
+    intel/nested.c -> intel/nested, amd/nested.c -> amd/nested (the
+    basename alone would merge the two)."""
     base = os.path.basename(path)[:-2]
-    if base == "iommu":
-        return os.path.basename(os.path.dirname(path))
-    return base
+    parent = os.path.basename(os.path.dirname(path))
+    if base in ("iommu", parent):
+        return parent
+    if parent in ("iommu", "drivers", "") or base.startswith(parent):
+        return base
+    return f"{parent}/{base}"
 
 
 def find_installs(root, paths):

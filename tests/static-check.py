@@ -163,6 +163,21 @@ def debian():
                [f"{x['file']}:{x['line']}: {x['detail']}" for x in found[:2]])
 
 
+def names():
+    """Driver names from paths: amd's and intel's nested.c stay apart."""
+    sys.path.insert(0, os.path.join(ROOT, "static"))
+    import attach_check
+    want = {"drivers/iommu/intel/iommu.c": "intel", "drivers/iommu/intel/nested.c": "intel/nested",
+            "drivers/iommu/amd/nested.c": "amd/nested",
+            "drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c": "arm-smmu-v3",
+            "drivers/iommu/arm/arm-smmu/qcom_iommu.c": "arm-smmu/qcom_iommu",
+            "drivers/iommu/virtio-iommu.c": "virtio-iommu", "drivers/conformant.c": "conformant"}
+    got = {p: attach_check.driver_name(p) for p in want}
+    result(got == want, "driver names from paths, unique across a tree",
+           [f"{p}: {got[p]}, want {w}" for p, w in want.items() if got[p] != w])
+
+
+names()
 fixtures()
 diff_mode()
 bad_input()
