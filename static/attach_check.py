@@ -27,6 +27,7 @@ Output: KTAP, a table, JSON. --diff PATCH checks only the drivers the
 patch touches, before and after it, and reports what it adds or removes.
 Exit: 0 no violation, 1 violations, 2 could not run."""
 import argparse
+import collections
 import concurrent.futures
 import json
 import os
@@ -351,6 +352,21 @@ def key(x):
     return (x["rule"], x["severity"], x["function"], re.sub(r"\bline \d+", "line N", x["detail"]))
 
 
+def findings_minus(these, those):
+    """The findings of @these that @those lacks, counted as a multiset:
+    a function with two identical prints whose patch removes one has one
+    fewer, which a set of keys would not see."""
+    left = collections.Counter(key(x) for x in those)
+    out = []
+    for x in these:
+        k = key(x)
+        if left[k]:
+            left[k] -= 1
+        else:
+            out.append(x)
+    return out
+
+
 def diff_mode(a, root):
     with open(a.diff) as f:
         patch = f.read()
@@ -383,10 +399,10 @@ def diff_mode(a, root):
         return 0
     introduced = 0
     for name in names:
-        b = {key(x): x for x in before.get(name, {}).get("findings", [])}
-        n = {key(x): x for x in after.get(name, {}).get("findings", [])}
-        added = [n[k] for k in n if k not in b]
-        removed = [b[k] for k in b if k not in n]
+        added = findings_minus(after.get(name, {}).get("findings", []),
+                               before.get(name, {}).get("findings", []))
+        removed = findings_minus(before.get(name, {}).get("findings", []),
+                                 after.get(name, {}).get("findings", []))
         verdict = after.get(name, {}).get("verdict", "removed")
         print(f"{name}: {before.get(name, {}).get('verdict', 'new')} -> {verdict}")
         for x in added:

@@ -82,7 +82,7 @@ def fixtures():
 def diff_mode():
     with tempfile.TemporaryDirectory() as tree:
         os.makedirs(os.path.join(tree, "drivers"))
-        for name in ("conformant.c", "literal_codes.c"):
+        for name in ("conformant.c", "literal_codes.c", "print_paths.c"):
             with open(os.path.join(FIX, name)) as f, \
                  open(os.path.join(tree, "drivers", name), "w") as g:
                 g.write(f.read())
@@ -104,6 +104,19 @@ def diff_mode():
               and "- violation codes" in text and "-EFAULT" in text
               and "conformant: conformant -> violations" in text)
         result(ok, "--diff: names the finding a patch adds and the one it removes, exit 1",
+               [f"exit {p.returncode}"] + text.splitlines() + p.stderr.splitlines())
+        # A second print just like one already there: counted, so it shows.
+        with open(patch, "w") as f:
+            f.write("--- a/drivers/print_paths.c\n+++ b/drivers/print_paths.c\n"
+                    "@@ -12,3 +12,3 @@\n"
+                    " 	if (pdom->fmt != pd->fmt) {\n"
+                    "-		dev_dbg(dev, \"format mismatch\\n\");\n"
+                    "+		dev_err(dev, \"format mismatch\\n\");\n"
+                    " 		return -EINVAL;		// expect: info silent\n")
+        p = run("--ksrc", tree, "--diff", patch)
+        text = p.stdout
+        result(p.returncode == 1 and "+ violation silent" in text and "- info silent" in text,
+               "--diff: a print like one the function already has shows as added",
                [f"exit {p.returncode}"] + text.splitlines() + p.stderr.splitlines())
         with open(patch, "w") as f:
             f.write("--- a/drivers/conformant.c\n+++ b/drivers/conformant.c\n"
