@@ -12,8 +12,9 @@ file, follows the callback through the helpers whose result it returns
                  -ENOMEM, -ENOSPC, -EBUSY, -ENODEV), directly, through a
                  variable or through a macro                  (rules A, F)
   silent         a return other than 0 on a path that printed (dev_err,
-                 dev_warn, pr_err, pr_warn, WARN*); dev_dbg and pr_debug
-                 are reported as information                  (rule B)
+                 dev_warn, pr_err, pr_warn, WARN*); dev_dbg and pr_debug,
+                 and prints before -ENOMEM, -ENOSPC, -ENODEV or -EBUSY
+                 (not an incompatibility), are information     (rule B)
   propagated     another kernel API's error code returned unconverted: it
                  may be an -EINVAL that means something else   (rules A, F)
   zero_attaches  a 0 returned when the domain is not the one the driver
@@ -41,6 +42,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 COCCI = os.path.join(HERE, "attach_dev.cocci")
 ALLOWED = {"EINVAL", "ENOMEM", "ENOSPC", "EBUSY", "ENODEV"}
+# The table's codes other than -EINVAL: a path returning one of them is not
+# an incompatibility, and SPEC §1 forbids prints only there.
+NOT_INCOMPAT = re.compile(r"^-E(NOMEM|NOSPC|NODEV|BUSY)$")
 RULES = ["codes", "silent", "propagated", "zero_attaches", "einval_device"]
 LETTERS = {"codes": "AF", "silent": "B", "propagated": "AF", "zero_attaches": "D",
            "einval_device": "AC"}
@@ -200,6 +204,17 @@ def judge_function(ff, fn, chain):
     def mentions(cond, which):
         return any(re.search(r"\b" + re.escape(n) + r"\b", cond) for n in which)
 
+    # The literal codes a return of a variable can give (ret = -ECODE; ...
+    # return ret;), by the return's line.
+    var_codes = {}
+    for f in ff.by_fn.get(fn, []):
+        if f[0] == "CODE" and len(f) > 5 and f[5]:
+            var_codes.setdefault(f[3], set()).add(f[4])
+
+    def not_incompat_var(line):
+        codes = var_codes.get(line)
+        return bool(codes) and all(NOT_INCOMPAT.match("-" + c) for c in codes)
+
     seen = set()
     # A print's path goes on to every later return, including those only a
     # success could reach (Coccinelle follows paths, not values): keep the
@@ -233,6 +248,9 @@ def judge_function(ff, fn, chain):
             if DEBUG_PRINTS.match(printer):
                 add("silent", f[3], f"returns {expr} after {printer} at line {pline} "
                     "(debug: prints only with dynamic debug)", "info")
+            elif NOT_INCOMPAT.match(expr) or not_incompat_var(f[3]):
+                add("silent", f[3], f"returns {expr} after {printer} at line {pline} (a code "
+                    "of the table that is not incompatibility: it may print)", "info")
             else:
                 add("silent", f[3], f"returns {expr} on a path that printed ({printer} at line {pline})")
         elif kind == "PROP":
