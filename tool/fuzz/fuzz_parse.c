@@ -25,8 +25,10 @@ static void check(int ok)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char names[2][32] = { "eth0", "nvme0n1" };
-	struct ia_device dev = { .addr = "0000:00:02.0", .nnet = 1, .nblock = 1 };
+	static char eth0[] = "eth0", nvme0n1[] = "nvme0n1";
+	static char *nets[] = { eth0 }, *blocks[] = { nvme0n1 };
+	struct ia_device dev = { .addr = "0000:00:02.0", .net = { nets, 1 },
+				 .block = { blocks, 1 } };
 	struct ia_group grp = { .id = 7, .devs = &dev, .ndevs = 1 };
 	struct ia_model m = { .groups = &grp, .ngroups = 1 };
 	struct resv_region r;
@@ -40,8 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	memcpy(dev.net[0], names[0], sizeof(names[0]));
-	memcpy(dev.block[0], names[1], sizeof(names[1]));
 	switch (data[0] % 8) {
 	case 0:
 		if (!parse_resv_line(s, &r))

@@ -273,47 +273,58 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* A block device's name and its partitions' (sysfs class/block/NAME/NAMEp1...). */
-static int block_family(const char *sysroot, const char *disk, char names[][32], int max)
+/*
+ * A block device's name and its partitions' (sysfs class/block/NAME/NAMEp1...),
+ * however many. -1 when out of memory: the caller must treat it as in use.
+ */
+static int block_family(const char *sysroot, const char *disk, struct ia_names *names)
 {
 	char path[4096];
 	struct dirent *e;
 	DIR *d;
-	int n = 0;
+	int ret = ia_names_add(names, disk);
 
-	snprintf(names[n++], 32, "%s", disk);
 	snprintf(path, sizeof(path), "%s/sys/class/block/%s", strcmp(sysroot, "/") ? sysroot : "",
 		 disk);
 	d = opendir(path);
-	while (d && (e = readdir(d)) && n < max) {
+	while (!ret && d && (e = readdir(d))) {
 		char p[4200];
 		struct stat st;
 
 		strf(p, sizeof(p), "%s/%s/partition", path, e->d_name);
-		if (e->d_name[0] != '.' && strlen(e->d_name) < 32 && !stat(p, &st))
-			snprintf(names[n++], 32, "%s", e->d_name);
+		if (e->d_name[0] != '.' && !stat(p, &st))
+			ret = ia_names_add(names, e->d_name);
 	}
 	if (d)
 		closedir(d);
-	return n;
+	return ret;
 }
 
 static void check_block(const char *sysroot, const char *dev, const char *disk,
 			const struct mount *mounts, int nmounts, struct findings *f)
 {
 	const char *root = strcmp(sysroot, "/") ? sysroot : "";
-	char names[32][32], path[4200], line[512];
-	int n = block_family(sysroot, disk, names, 32), bad = 0;
+	struct ia_names family = { 0 };
+	char path[4200], line[512];
+	int bad = 0, n;
 	FILE *fp;
 
+	if (block_family(sysroot, disk, &family)) {
+		ia_names_free(&family);
+		add(f, dev, "block", V_REFUSED, "%s: out of memory reading its partitions: "
+		    "treated as in use", disk);
+		return;
+	}
+	n = family.n;
 	for (int i = 0; i < n; i++) {
+		const char *name = family.v[i];
 		char majmin[16] = "", dpath[64];
 		struct dirent *e;
 		DIR *d;
 
-		snprintf(path, sizeof(path), "%s/sys/class/block/%s/dev", root, names[i]);
+		snprintf(path, sizeof(path), "%s/sys/class/block/%s/dev", root, name);
 		read_line(path, majmin, sizeof(majmin));
-		strf(dpath, sizeof(dpath), "/dev/%s", names[i]);
+		strf(dpath, sizeof(dpath), "/dev/%s", name);
 		for (int m = 0; m < nmounts; m++) {
 			if ((!majmin[0] || strcmp(mounts[m].majmin, majmin)) &&
 			    strcmp(mounts[m].source, dpath))
@@ -321,20 +332,20 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 			bad++;
 			if (!strcmp(mounts[m].point, "/"))
 				add(f, dev, "root", V_REFUSED, "%s holds the root filesystem (%s): "
-				    "unbinding it would take the system down", names[i],
+				    "unbinding it would take the system down", name,
 				    mounts[m].fstype);
 			else
 				add(f, dev, "block", V_REFUSED, "%s is mounted on %s (%s): unmount "
-				    "it first", names[i], mounts[m].point, mounts[m].fstype);
+				    "it first", name, mounts[m].point, mounts[m].fstype);
 		}
-		snprintf(path, sizeof(path), "%s/sys/class/block/%s/holders", root, names[i]);
+		snprintf(path, sizeof(path), "%s/sys/class/block/%s/holders", root, name);
 		d = opendir(path);
 		while (d && (e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
 			bad++;
 			add(f, dev, "block", V_REFUSED, "%s is held by %s (device-mapper, md or "
-			    "the like): take that down first", names[i], e->d_name);
+			    "the like): take that down first", name, e->d_name);
 		}
 		if (d)
 			closedir(d);
@@ -355,12 +366,13 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 			if (same) {
 				bad++;
 				add(f, dev, "block", V_REFUSED, "%s is active swap: swapoff it "
-				    "first", names[i]);
+				    "first", name);
 			}
 		}
 		if (fp)
 			fclose(fp);
 	}
+	ia_names_free(&family);
 	if (!bad)
 		add(f, dev, "block", V_OK, "%s%s: %s", disk, n > 1 ? " and its partitions" : "",
 		    nmounts ? "not mounted, not swap, no holders" : "not swap, no holders");
@@ -429,10 +441,10 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 			continue;
 		else
 			add(f, d->addr, "driver", V_OK, "no driver bound");
-		for (int k = 0; k < d->nnet; k++) {
+		for (int k = 0; k < d->net.n; k++) {
 			if (!live) {
 				add(f, d->addr, "network", V_INFO, "%s: not checked below --sysroot "
-				    "(addresses and routes are the running host's)", d->net[k]);
+				    "(addresses and routes are the running host's)", d->net.v[k]);
 				continue;
 			}
 			if (!have_net) {
@@ -442,16 +454,16 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 			}
 			if (have_net < 0)
 				add(f, d->addr, "network", V_FORCE, "%s: cannot read addresses and "
-				    "routes over rtnetlink: treated as in use", d->net[k]);
+				    "routes over rtnetlink: treated as in use", d->net.v[k]);
 			else
-				check_iface(&net, d->addr, d->net[k], f);
+				check_iface(&net, d->addr, d->net.v[k], f);
 		}
-		if (nmounts < 0 && d->nblock)
+		if (nmounts < 0 && d->block.n)
 			add(f, d->addr, "block", live ? V_REFUSED : V_INFO, "no mount table%s",
 			    live ? ": cannot tell what is mounted" : " recorded below --sysroot");
 		/* Holders and swap are checked with or without it. */
-		for (int k = 0; k < d->nblock; k++)
-			check_block(sysroot, d->addr, d->block[k], mounts, nmounts < 0 ? 0 : nmounts,
+		for (int k = 0; k < d->block.n; k++)
+			check_block(sysroot, d->addr, d->block.v[k], mounts, nmounts < 0 ? 0 : nmounts,
 				    f);
 		check_9p(sysroot, g->id, d, mounts, nmounts < 0 ? 0 : nmounts, f);
 	}

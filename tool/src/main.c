@@ -81,13 +81,13 @@ static int column_index(const char *name, size_t len)
 	return -1;
 }
 
-static void join(char *buf, size_t len, const char names[][32], int n)
+static void join(char *buf, size_t len, const struct ia_names *names)
 {
 	buf[0] = '\0';
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < names->n; i++) {
 		size_t used = strlen(buf);
 
-		snprintf(buf + used, len - used, "%s%s", i ? "," : "", names[i]);
+		snprintf(buf + used, len - used, "%s%s", i ? "," : "", names->v[i]);
 	}
 }
 
@@ -130,9 +130,9 @@ static void group_rows(struct out *o, const struct ia_group *g)
 			set(dl, o->idx[4], buf);
 		}
 		set(dl, o->idx[5], d->driver);
-		join(buf, sizeof(buf), d->net, d->nnet);
+		join(buf, sizeof(buf), &d->net);
 		set(dl, o->idx[6], buf);
-		join(buf, sizeof(buf), d->block, d->nblock);
+		join(buf, sizeof(buf), &d->block);
 		set(dl, o->idx[7], buf);
 		set(dl, o->idx[9], d->name);
 	}

@@ -61,37 +61,55 @@ static int cmp_dev(const void *a, const void *b)
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_name(char names[][32], int *n, const char *name)
+int ia_names_add(struct ia_names *names, const char *name)
 {
-	for (int i = 0; i < *n; i++)
-		if (!strcmp(names[i], name))
-			return;
-	if (*n < IA_MAX_NAMES && strlen(name) < 32)
-		strcpy(names[(*n)++], name);
+	char **v;
+
+	for (int i = 0; i < names->n; i++)
+		if (!strcmp(names->v[i], name))
+			return 0;
+	v = realloc(names->v, (names->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	names->v = v;
+	names->v[names->n] = strdup(name);
+	if (!names->v[names->n])
+		return -1;
+	names->n++;
+	return 0;
+}
+
+void ia_names_free(struct ia_names *names)
+{
+	for (int i = 0; i < names->n; i++)
+		free(names->v[i]);
+	free(names->v);
+	memset(names, 0, sizeof(*names));
 }
 
 /*
  * Network interfaces and block devices below a device, the way sysfs
  * nests them: DEV/net/eth0, DEV/virtio1/net/eth0, DEV/nvme/nvme0/nvme0n1,
- * DEV/virtio2/block/vda, DEV/ata1/.../block/sda. Real directories only:
- * symlinks (driver, subsystem, iommu_group) lead out of the device.
+ * DEV/virtio2/block/vda, DEV/ata1/.../block/sda, and as deep as they go
+ * (USB storage behind xHCI, disks behind a SAS HBA and its expanders).
+ * Real directories only: symlinks (driver, subsystem, iommu_group) lead
+ * out of the device, so the walk ends where sysfs does. -1: out of memory.
  */
-static void scan_children(int dirfd, int depth, struct ia_device *d, const char *parent)
+static int scan_children(int dirfd, struct ia_device *d, const char *parent)
 {
 	DIR *dir;
 	struct dirent *e;
+	int ret = 0;
 
-	if (depth > 6)
-		return;
 	dir = fdopendir(dirfd);
 	if (!dir) {
 		close(dirfd);
-		return;
+		return 0;
 	}
-	while ((e = readdir(dir))) {
+	while (!ret && (e = readdir(dir))) {
 		struct stat st;
 		int fd;
 
@@ -99,19 +117,19 @@ static void scan_children(int dirfd, int depth, struct ia_device *d, const char 
 		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
 			continue;
 		if (!strcmp(parent, "net"))
-			add_name(d->net, &d->nnet, e->d_name);
+			ret = ia_names_add(&d->net, e->d_name);
 		else if (!strcmp(parent, "block") ||
 			 (!strncmp(e->d_name, "nvme", 4) && strchr(e->d_name + 4, 'n') &&
 			  !strcmp(parent, "nvme_ctrl")))
-			add_name(d->block, &d->nblock, e->d_name);
+			ret = ia_names_add(&d->block, e->d_name);
 		fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
+		if (ret || fd < 0)
 			continue;
 		/* nvme namespaces sit in the controller's directory, nvme/nvme0/. */
-		scan_children(fd, depth + 1, d,
-			      !strcmp(parent, "nvme") ? "nvme_ctrl" : e->d_name);
+		ret = scan_children(fd, d, !strcmp(parent, "nvme") ? "nvme_ctrl" : e->d_name);
 	}
 	closedir(dir);
+	return ret;
 }
 
 static int load_device(const char *devlink, const char *name, struct ia_device *d)
@@ -137,10 +155,12 @@ static int load_device(const char *devlink, const char *name, struct ia_device *
 		strf(d->driver, sizeof(d->driver), "%s", strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf);
 	}
 	fd = open(devlink, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		scan_children(fd, 0, d, "");
-	qsort(d->net, d->nnet, sizeof(d->net[0]), cmp_name);
-	qsort(d->block, d->nblock, sizeof(d->block[0]), cmp_name);
+	if (fd >= 0 && scan_children(fd, d, ""))
+		return -1;
+	if (d->net.n)
+		qsort(d->net.v, d->net.n, sizeof(*d->net.v), cmp_name);
+	if (d->block.n)
+		qsort(d->block.v, d->block.n, sizeof(*d->block.v), cmp_name);
 	return 0;
 }
 
@@ -192,7 +212,8 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 		if (!nd)
 			break;
 		strf(link, sizeof(link), "%s/%s", path, e->d_name);
-		load_device(link, e->d_name, nd);
+		if (load_device(link, e->d_name, nd))
+			break;
 	}
 	closedir(dir);
 	if (e) {
@@ -246,6 +267,10 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 void ia_free(struct ia_model *m)
 {
 	for (int i = 0; i < m->ngroups; i++) {
+		for (int j = 0; j < m->groups[i].ndevs; j++) {
+			ia_names_free(&m->groups[i].devs[j].net);
+			ia_names_free(&m->groups[i].devs[j].block);
+		}
 		free(m->groups[i].resv);
 		free(m->groups[i].devs);
 	}

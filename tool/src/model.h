@@ -7,17 +7,23 @@
 
 #include "parse.h"
 
-#define IA_MAX_NAMES 8
+/* Names below a device (interfaces, block devices): as many as sysfs has. */
+struct ia_names {
+	char **v;
+	int n;
+};
+
+/* Add @name once; 0, or -1 when out of memory (the list is then partial). */
+int ia_names_add(struct ia_names *names, const char *name);
+void ia_names_free(struct ia_names *names);
 
 struct ia_device {
 	char addr[64];		/* "0000:00:02.0", or the platform device's name */
 	char class_[16];	/* "0x010802" */
 	char vendor[8], device[8];	/* "8086" "10d3" */
 	char driver[64];	/* "" when none is bound */
-	char net[IA_MAX_NAMES][32];
-	int nnet;
-	char block[IA_MAX_NAMES][32];
-	int nblock;
+	struct ia_names net;	/* interfaces, at any depth below it */
+	struct ia_names block;	/* block devices, at any depth below it */
 	char name[128];		/* from the hwdb, "" if unknown */
 };
 

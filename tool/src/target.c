@@ -44,11 +44,11 @@ int resolve_target(const struct ia_model *m, const char *t, char *why, size_t wh
 		for (int j = 0; j < m->groups[i].ndevs; j++) {
 			const struct ia_device *d = &m->groups[i].devs[j];
 
-			for (int k = 0; k < d->nnet; k++)
-				if (!strcmp(d->net[k], t))
+			for (int k = 0; k < d->net.n; k++)
+				if (!strcmp(d->net.v[k], t))
 					return i;
-			for (int k = 0; k < d->nblock; k++)
-				if (!strcmp(d->block[k], t))
+			for (int k = 0; k < d->block.n; k++)
+				if (!strcmp(d->block.v[k], t))
 					return i;
 		}
 	snprintf(why, whylen,
