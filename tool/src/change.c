@@ -7,6 +7,7 @@
  * killed set-type left behind; explain and --dry-run print the plan.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libsmartcols.h>
 #include <limits.h>
@@ -461,6 +462,41 @@ static int execute(const struct plan *p, struct journal *j)
 	return EXIT_DONE;
 }
 
+/*
+ * Signals that would stop the program half way: a Ctrl-C, a kill, the SSH
+ * session that carried it hanging up, a closed terminal. Held back from
+ * the journal to its removal (or the rollback's end), then let through:
+ * the device is back on its driver before the signal ends the program.
+ * SIGKILL cannot be held: the journal and recover cover it.
+ */
+static void defer_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void release_signals(const sigset_t *old)
+{
+	sigset_t pending;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+	if (!sigpending(&pending))
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			if (sigismember(&pending, sigs[i]))
+				fprintf(stderr, "iommu-admin: %s arrived during the change: the change "
+					"was completed (or rolled back) first\n", strsignal(sigs[i]));
+	/* SIGPIPE: a write to a closed terminal fails with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 static bool consent(const struct set_opts *o, const struct plan *p)
 {
 	char answer[16] = "";
@@ -580,11 +616,16 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 		fprintf(stderr, "iommu-admin: not confirmed; nothing changed\n");
 		ret = EXIT_USAGE;
 	} else {
+		sigset_t old;
+
+		defer_signals(&old);
 		ret = execute(&p, &j);
 		if (!ret)
 			printf("iommu-admin: group %d: %s -> %s%s\n", p.g->id, p.g->type_text,
 			       type_name(group_type_now(p.g->id)),
 			       p.nunbind ? "; every device back on its driver" : "");
+		fflush(stdout);
+		release_signals(&old);
 	}
 	if (!ret && o->persist)
 		ret = persist(o, &p);
@@ -597,6 +638,7 @@ int cmd_recover(const struct set_opts *o)
 {
 	struct journal j;
 	char why[2048];
+	sigset_t old;
 	int lock, ret;
 	bool finish;
 
@@ -631,15 +673,19 @@ int cmd_recover(const struct set_opts *o)
 	fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, pid %ld) "
 		"stopped at '%s': %s\n", j.group, type_name(j.from), type_name(j.to), j.pid,
 		phase_name(j.phase), finish ? "finishing it" : "undoing it");
-	if (restore(&j, finish ? j.to : j.from, why, sizeof(why))) {
+	defer_signals(&old);
+	ret = restore(&j, finish ? j.to : j.from, why, sizeof(why));
+	if (ret) {
 		fprintf(stderr, "iommu-admin: recovery incomplete: %s\niommu-admin: %s is kept\n",
 			why, JOURNAL);
-		close(lock);
-		return EXIT_FAILED;
+	} else {
+		journal_remove(JOURNAL);
+		printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
+		       finish ? "finished" : "undone", j.group,
+		       type_name(group_type_now(j.group)));
 	}
-	journal_remove(JOURNAL);
-	printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
-	       finish ? "finished" : "undone", j.group, type_name(group_type_now(j.group)));
+	fflush(stdout);
+	release_signals(&old);
 	close(lock);
-	return EXIT_DONE;
+	return ret ? EXIT_FAILED : EXIT_DONE;
 }

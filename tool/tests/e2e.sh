@@ -11,6 +11,8 @@
 #                 filesystem, swap, vfio-pci, the root filesystem's 9p
 #                 transport, a multi-device group on v6.1-v6.3
 #   crashes       kill -9 at every step boundary, then recover (twice)
+#   signals       SIGTERM and SIGHUP while the device is unbound: held back
+#                 until the change is made
 #   concurrency   a second set-type fails (busy) or waits (--wait)
 #
 # Needs: IOMMU_SELFTEST_BIN (iommu-admin and iconf_dma_check in it),
@@ -351,6 +353,44 @@ if [ -n "$dma" ]; then
 	done
 else
 	skip "kill -9 at each step, then recover" "no edu or mock device in an IOMMU group"
+fi
+
+# ---- signals during the change ----
+# SIGTERM (a kill, systemd stopping a unit) and SIGHUP (the SSH session
+# that ran it dropping) while the device is unbound: held back until the
+# change is made, then they end the program, by that signal. (SIGINT and
+# SIGQUIT are ignored by a background job of a script, so not sent here.)
+if [ -n "$dma" ]; then
+	for sig in TERM HUP; do
+		g=$(group_of "$dbus" "$dma")
+		boot=$(start_translated "$dbus" "$dma")
+		drv=$(driver_of "$dbus" "$dma")
+		at="after-journal"
+		[ -n "$drv" ] && at="after-unbind:1"
+		IOMMU_ADMIN_TEST_PAUSE_AT=$at:3000 "$admin" --yes set-type "$dma" identity \
+			> /tmp/sig.out 2>&1 &
+		pid=$!
+		for _ in $(seq 50); do grep -q "test pause" /tmp/sig.out && break; sleep 0.1; done
+		kill -"$sig" "$pid"
+		wait "$pid"
+		src=$?
+		now_t=$(type_of "$g") now_d=$(driver_of "$dbus" "$dma")
+		run recover
+		if [ "$src" = $((128 + $(kill -l "$sig"))) ] && [ "$now_t" = identity ] &&
+		   [ "$now_d" = "$drv" ] && grep -q "arrived during the change" /tmp/sig.out &&
+		   grep -q "nothing to recover" <<<"$out" && "$dmacheck" "$dma" >/dev/null; then
+			ok "SIG$sig at $at: the change is finished first, then the program ends"
+			log "$(grep "arrived" /tmp/sig.out)"
+		else
+			nok "SIG$sig at $at: the change is finished first, then the program ends" \
+				"exit $src (want $((128 + $(kill -l "$sig"))))" "output: $(cat /tmp/sig.out)" \
+				"now type $now_t driver ${now_d:-none} (want identity ${drv:-none})" \
+				"recover: $out"
+		fi
+		"$admin" --yes set-type "$dma" "$boot" >/dev/null 2>&1
+	done
+else
+	skip "signals during the change" "no edu or mock device in an IOMMU group"
 fi
 
 # ---- two at once ----
