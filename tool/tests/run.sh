@@ -118,39 +118,41 @@ expect_err "fake: nvme holding / is refused" 3 "nvme0n1 holds the root filesyste
 cp -a "$i" "$fake/swap" && printf '/dev/nvme0n1 partition 1048572 0 -2\n' >> "$fake/swap/proc/swaps"
 expect_err "fake: nvme as swap is refused" 3 "nvme0n1 is active swap" --sysroot "$fake/swap" set-type --dry-run 3 identity
 rm -f "$fake/swap/proc/self/mountinfo"
+expect_err "fake: no mount table below --sysroot is said; swap still checked" 3 "no mount table recorded below --sysroot" --sysroot "$fake/swap" explain 3 identity
 # Use at any depth and in any number (no fixed limit may drop one): root on
-# a disk nine levels below its controller (a SAS HBA with an expander),
-# and the eleventh of twelve namespaces mounted.
+# a disk nine levels below its controller (a SAS HBA with an expander);
+# twelve namespaces of one controller and forty partitions of one disk,
+# each mounted, each named in one dry run.
 nv=sys/devices/pci0000:00/0000:00:03.0
 cp -a "$i" "$fake/deep" &&
 	mkdir -p "$fake/deep/$nv/host0/port-0:0/expander-0:0/port-0:0:0/end_device-0:0:0/target0:0:0/0:0:0:0/block/sdq" &&
 	echo "99 1 8:0 / / rw - ext4 /dev/sdq rw" >> "$fake/deep/proc/self/mountinfo"
 expect_err "fake: root on a disk nine levels below the controller is refused" 3 "sdq holds the root filesystem" --sysroot "$fake/deep" set-type --dry-run 3 identity
-cp -a "$i" "$fake/many" && for k in $(seq 1 12); do
+cp -a "$i" "$fake/many"
+for k in $(seq 1 12); do
 	mkdir -p "$fake/many/$nv/nvme/nvme0/nvme0n$k"
 	echo "9$k 1 259:$k / /srv$k rw - xfs /dev/nvme0n$k rw" >> "$fake/many/proc/self/mountinfo"
 done
-# ... and forty partitions of one disk, each mounted.
 for k in $(seq 1 40); do
 	mkdir -p "$fake/many/sys/class/block/nvme0n1/nvme0n1p$k" &&
 		echo "$k" > "$fake/many/sys/class/block/nvme0n1/nvme0n1p$k/partition"
 	echo "7$k 1 259:$((100 + k)) / /part$k rw - xfs /dev/nvme0n1p$k rw" >> "$fake/many/proc/self/mountinfo"
 done
 out=$("$admin" --sysroot "$fake/many" set-type --dry-run --force 3 identity 2>&1)
-rc=$? seen=$(grep -c "nvme0n1p[0-9]* is mounted on /part" <<<"$out")
-if [ $rc -eq 3 ] && [ "$seen" -eq 40 ]; then
-	ok "fake: forty partitions mounted: each of the forty named"
-else
-	nok "fake: forty partitions mounted: each of the forty named" "exit $rc, $seen named"
-fi
-out=$("$admin" --sysroot "$fake/many" set-type --dry-run --force 3 identity 2>&1)
-rc=$? seen=$(grep -c "nvme0n[0-9]* is mounted on /srv" <<<"$out")
-if [ $rc -eq 3 ] && [ "$seen" -eq 12 ]; then
-	ok "fake: twelve namespaces mounted: each of the twelve named"
-else
-	nok "fake: twelve namespaces mounted: each of the twelve named" "exit $rc, $seen named: $out"
-fi
-expect_err "fake: no mount table below --sysroot is said; swap still checked" 3 "no mount table recorded below --sysroot" --sysroot "$fake/swap" explain 3 identity
+rc=$?
+expect_named() { # name pattern count
+	local seen
+	seen=$(grep -c "$2" <<<"$out")
+	if [ $rc -eq 3 ] && [ "$seen" -eq "$3" ]; then
+		ok "$1"
+	else
+		nok "$1" "exit $rc (want 3), $seen named (want $3)"
+	fi
+}
+expect_named "fake: forty partitions mounted: each of the forty named" \
+	"nvme0n1p[0-9]* is mounted on /part" 40
+expect_named "fake: twelve namespaces mounted: each of the twelve named" \
+	"nvme0n[0-9]* is mounted on /srv" 12
 
 # ---- bad input of the write side ----
 expect_err "bad input: unknown type" 2 "unknown type 'DMA-SQ'" --sysroot "$i" set-type --dry-run 3 DMA-SQ
