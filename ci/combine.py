@@ -10,6 +10,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402  (cell(): one way to print a group's counts)
+import contracts  # noqa: E402  (report put it on the path)
+
+RULES = list(contracts.attach_rules())
 
 
 def load(args):
@@ -54,7 +57,7 @@ def main(argv):
                     row.append("-")
                     continue
                 bad = [f"{rule}:{v}" for rule, v in sorted(m.items()) if v != "pass"]
-                row.append(" ".join(bad) or "A-G pass")
+                row.append(" ".join(bad) or f"{RULES[0]}-{RULES[-1]} pass")
             rows.append(row)
         table(rows)
     print()

@@ -107,6 +107,12 @@ make -s -C "$root/kmod-helpers" KBUILD="$KBUILD" KBUILD_CHROOT="${KBUILD_CHROOT:
 echo "gate: building selftests"
 make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$bin" >>"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build"; }
+# What each program declares, as it lists it: the report names the tests a
+# dying guest never reached from these.
+mkdir -p "$out/tests"
+for p in $(make -s -C "$root/selftests" KSFT_DIR="$ksft" print-programs); do
+	"$bin/$p" --list >"$out/tests/$p.list" || fail "$p --list failed"
+done
 # iommu-admin, for its end-to-end tests in the guests (tool/tests/e2e.sh).
 make -s -C "$root/tool" OUT="$bin" "$bin/iommu-admin" "$bin/iommu-admin.asan" >>"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; fail "iommu-admin does not build"; }
@@ -178,7 +184,7 @@ strict=
 [ "${STRICT:-0}" = 0 ] || strict=--strict
 # shellcheck disable=SC2086
 python3 "$here/report.py" --out "$out" --cfg "$cfg" \
-	--kernel-env "$out/kernel.env" --srcdir "$root/selftests" --profiles "$here/expect" \
+	--kernel-env "$out/kernel.env" --tests "$out/tests" --profiles "$here/expect" \
 	--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict $topos
 rc=$?
 echo "gate: results in $out (summary.json, junit.xml, <topology>.ktap, <topology>.console.log)"

@@ -15,10 +15,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "contracts"))
 import console  # noqa: E402
 import expect  # noqa: E402
 import ktap  # noqa: E402
-import testlist  # noqa: E402
+import contracts  # noqa: E402
 import topology  # noqa: E402
 
 FAILING = ("fail", "notrun", "xpass")
@@ -44,7 +46,17 @@ def tail(path, n=25):
         return []
 
 
-def judge_topology(t, out, srcdir):
+def declared_tests(listdir, prog):
+    """The tests @prog declares, as its --list printed them in the gate's
+    build (none for a program that is no harness program)."""
+    try:
+        with open(os.path.join(listdir, prog + ".list")) as f:
+            return [line.strip() for line in f if line.strip()]
+    except OSError:
+        return []
+
+
+def judge_topology(t, out, listdir):
     """Results of one topology, and whether the gate failed to run it."""
     res, gate_error, notes = [], None, {}
     stem = os.path.join(out, t.name)
@@ -91,11 +103,7 @@ def judge_topology(t, out, srcdir):
     unfinished = doc.unfinished  # (program name, block) of a program cut off
     for prog in t.programs:
         base = f"{t.name}/{prog}"
-        try:
-            with open(os.path.join(srcdir, prog + ".c")) as f:
-                declared = testlist.declared(f.read())
-        except OSError:
-            declared = []
+        declared = declared_tests(listdir, prog)
         if prog in progs:
             r = progs[prog]
             cases, plan, cut = r.children, r.plan, None
@@ -148,7 +156,6 @@ def judge_topology(t, out, srcdir):
     return res, gate_error, vm, notes
 
 
-RULE = re.compile(r"_([A-G])$")
 EVIDENCE = re.compile(r"kernel:|attach[^:]*: E[A-Z]+|reported as|outside the contract")
 
 
@@ -161,14 +168,14 @@ def conformance(names, topos, summary):
         for r in summary["topologies"][n]["tests"]:
             if r["group"] != "iommu_attach":
                 continue
-            m = RULE.search(r["name"])
-            if not m:
-                continue
             case = r["name"].split("/")[-1]
+            rule = contracts.attach_rule_of(case)
+            if not rule:
+                continue
             drv = "core" if case.startswith("multi.") else topos[n].driver
             if not drv:
                 continue
-            cell = cells.setdefault(drv, {}).setdefault(m.group(1), set())
+            cell = cells.setdefault(drv, {}).setdefault(rule, set())
             cell.add(r["result"])
     matrix = {}
     for drv, rules in cells.items():
@@ -354,7 +361,7 @@ def print_report(summary, names, groups):
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if summary.get("conformance"):
-        rules = "ABCDEFG"
+        rules = list(contracts.attach_rules())
         print("\nattach_dev contract (SPEC 1), driver x rule:")
         drivers = sorted(summary["conformance"])
         w = max(len(d) for d in drivers + ["driver"])
@@ -452,7 +459,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--cfg", required=True)
     p.add_argument("--kernel-env", required=True)
-    p.add_argument("--srcdir", required=True, help="the selftests' sources")
+    p.add_argument("--tests", required=True,
+                   help="a directory of PROGRAM.list files: what each program declares (--list)")
     p.add_argument("--profiles", required=True)
     p.add_argument("--profile", default="")
     p.add_argument("--strict", action="store_true")
@@ -497,7 +505,7 @@ def main():
     allres = []
     os.makedirs(os.path.join(a.out, "tap"), exist_ok=True)
     for n in names:
-        res, err, vm, notes = judge_topology(topos[n], a.out, a.srcdir)
+        res, err, vm, notes = judge_topology(topos[n], a.out, a.tests)
         apply_profile(res, profile, a.strict)
         summary["topologies"][n] = {"vm": {k: vm.get(k) for k in ("status", "duration_s", "timeout_s")},
                                     "tests": res, "program_notes": notes}

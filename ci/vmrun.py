@@ -39,12 +39,12 @@ def nospace(name, value):
     return value
 
 
-def command(t, a, kenv, scratch, stem, bare):
-    """The QEMU command line. @kenv is the kernel of the topology's
-    architecture; another architecture than the host's brings its own
-    initramfs, programs, modules and userland (CHROOT) in @kenv."""
+def guest_params(t, a, kenv, bare):
+    """What the guest's init and runner need of this run, from the
+    topology and the kernel as parsed here once: written to a file the
+    guest reads over its host mount (write_guest_env()), never recovered
+    from the kernel command line."""
     foreign = t.arch != "x86_64"
-    initrd = kenv["INITRD"] if foreign else a.initrd
     bindir = kenv["BIN"] if foreign else a.bin
     kmod = kenv["KMOD"] if foreign else a.kmod
     params = {
@@ -53,16 +53,34 @@ def command(t, a, kenv, scratch, stem, bare):
         "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
         "limit": str(a.test_limit), "env": a.guest_env or "-",
         "chroot": kenv.get("CHROOT", "-") if foreign else "-",
+        "bare": "1" if bare else "0",
     }
     # Host paths the runner needs that its root does not show: under the
     # guest's own tmpfs mounts, or all of them in another userland.
     keep = sorted({os.path.realpath(p) for p in (a.repo, bindir, kmod)
                    if foreign or os.path.realpath(p).startswith(("/tmp/", "/run/"))})
     params["keep"] = ",".join(keep) or "-"
+    return params
+
+
+def write_guest_env(path, params):
+    """ICG_NAME='value' lines, which the guest's shells source."""
+    with open(path, "w") as f:
+        for k, v in params.items():
+            f.write(f"ICG_{k.upper()}={shlex.quote(v)}\n")
+
+
+def command(t, a, kenv, scratch, stem, envfile):
+    """The QEMU command line. @kenv is the kernel of the topology's
+    architecture; another architecture than the host's brings its own
+    initramfs, programs, modules and userland (CHROOT) in @kenv. The guest
+    reads everything else from @envfile (write_guest_env())."""
+    foreign = t.arch != "x86_64"
+    initrd = kenv["INITRD"] if foreign else a.initrd
     if foreign:
         # arm64 virt: one UART (the console); results on a virtio console.
         console = "ttyAMA0"
-        params["results"] = "/dev/hvc0"
+        results_dev = "/dev/hvc0"
         results = ["-serial", f"file:{stem}.console.log",
                    "-device", "virtio-serial-pci",
                    "-chardev", f"file,id=results,path={stem}.ktap",
@@ -70,12 +88,13 @@ def command(t, a, kenv, scratch, stem, bare):
         machine = ["-cpu", "max"]
     else:
         console = "ttyS0"
+        results_dev = "/dev/ttyS1"
         results = ["-serial", f"file:{stem}.console.log", "-serial", f"file:{stem}.ktap"]
         machine = []
-    cmdline = [f"console={console}", "panic=-1", "printk.devkmsg=on"]
-    cmdline += [f"icg.{k}={nospace(k, v)}" for k, v in params.items()]
-    if bare:
-        cmdline.append("icg.bare=1")
+    # Only what init needs before it has mounted the host's root.
+    cmdline = [f"console={console}", "panic=-1", "printk.devkmsg=on",
+               f"icg.results={results_dev}",
+               f"icg.env={nospace('guest env file', os.path.realpath(envfile))}"]
     cmdline += shlex.split(t.cmdline)
     # QEMU= of the gate (ci/qemu.sh): another QEMU's binary, and its data
     # directory searched before this machine's firmware.
@@ -103,7 +122,9 @@ def run_one(t, a, kenv, bare):
     for ext in (".console.log", ".ktap"):
         if os.path.exists(stem + ext):
             os.unlink(stem + ext)
-    cmd = command(t, a, kenv, scratch, stem, bare)
+    envfile = stem + ".guest.env"
+    write_guest_env(envfile, guest_params(t, a, kenv, bare))
+    cmd = command(t, a, kenv, scratch, stem, envfile)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)

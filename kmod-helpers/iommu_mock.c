@@ -14,29 +14,9 @@
  * The "hardware" translates each device's DMA with the domain the driver
  * last really attached (hw), which is what the DMA checks observe.
  *
- * knob= selects a historical bug (writable at run time):
- *   none                correct behaviour
- *   zero_no_attach      0 for a test domain without attaching (mtk_v1)
- *   ebusy_incompat      -EBUSY for an incompatible domain (omap, tegra-gart)
- *   einval_devicewide   -EINVAL for every test domain: a device-wide failure (amd 6.1)
- *   print_einval        -EINVAL for incompatibility, with a dev_err (arm-smmu-v3 6.1)
- *   eopnotsupp_incompat -EOPNOTSUPP for incompatibility (intel 6.1, snoop control)
- *   efault_incompat     -EFAULT for incompatibility (intel 6.1, address width)
- *   einval_fresh        -EINVAL for a domain with no mappings yet
- *   lose_on_fail        a failed attach leaves the hardware on no domain
- *   leak_ids            each attach takes a context id never given back;
- *                       the third fails with -ENOSPC (ours)
- *   alloc_fail          no new default domain can be allocated (for the
- *                       sysfs type checks: the old domain must stay)
- *   stale_handler       the fault path looks the device's fault handler up
- *                       under the lock and calls it after dropping it: the
- *                       stale "has a handler" check reviewers warned of,
- *                       which lets a handler run after unregister returned.
- *                       On the iopf path (v6.11+): the page-request thread
- *                       reads a request, is preempted, and then checks
- *                       only that PRI is still on, not that it is the same
- *                       attachment: a request raised under one domain
- *                       reaches the next domain's handler
+ * knob= selects a historical bug (writable at run time): one of the names
+ * in contracts/mock_knobs.def, which says what each imitates; "none" is
+ * the correct driver. Any other name is refused.
  * width= is the IOVA width the hardware translates: a test domain with a
  * mapping at or above 2^width is incompatible.
  * replug=N hot-removes device N and adds it again (a new device, a new
@@ -56,9 +36,33 @@
 #define MOCK_IDS	2	/* context ids, for leak_ids */
 #define MOCK_BUF	256
 
-static char knob[32] = "none";
-module_param_string(knob, knob, sizeof(knob), 0644);
-MODULE_PARM_DESC(knob, "which historical attach_dev bug to imitate (none: correct)");
+/* Indexed by enum iconf_mock_knob: both follow the table's order. */
+static const struct { const char *name; } knob_names[] = {
+#define MOCK_KNOB(name, rules, imitates) { #name },
+#include "mock_knobs.def"
+};
+static enum iconf_mock_knob knob = ICONF_MOCK_KNOB_none;
+static_assert(ARRAY_SIZE(knob_names) == ICONF_MOCK_KNOBS);
+
+static int knob_set(const char *val, const struct kernel_param *kp)
+{
+	for (int i = 0; i < ARRAY_SIZE(knob_names); i++) {
+		if (sysfs_streq(val, knob_names[i].name)) {
+			WRITE_ONCE(knob, i);
+			return 0;
+		}
+	}
+	return -EINVAL;	/* not a knob of contracts/mock_knobs.def */
+}
+
+static int knob_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n", knob_names[READ_ONCE(knob)].name);
+}
+
+static const struct kernel_param_ops knob_ops = { .set = knob_set, .get = knob_get };
+module_param_cb(knob, &knob_ops, NULL, 0644);
+MODULE_PARM_DESC(knob, "which historical attach_dev bug to imitate (contracts/mock_knobs.def; none: correct)");
 static uint width = 39;
 module_param(width, uint, 0644);
 MODULE_PARM_DESC(width, "IOVA width the mock hardware translates");
@@ -97,10 +101,7 @@ static struct iommu_device mock_iommu;
 static struct iommu_group *mock_shared_group;
 static DEFINE_MUTEX(mock_lock);	/* hw and buf of every device */
 
-static bool knob_is(const char *k)
-{
-	return sysfs_streq(knob, k);
-}
+#define knob_is(name) (READ_ONCE(knob) == ICONF_MOCK_KNOB_##name)
 
 static struct mock_domain *to_mock(struct iommu_domain *d)
 {
@@ -165,36 +166,36 @@ static int mock_attach(struct iommu_domain *domain, struct device *dev)
 	if (!m)
 		return -ENODEV;
 	mutex_lock(&mock_lock);
-	if (test_domain && knob_is("zero_no_attach"))
+	if (test_domain && knob_is(zero_no_attach))
 		goto out;		/* says yes, changes nothing */
-	if (test_domain && knob_is("einval_devicewide")) {
+	if (test_domain && knob_is(einval_devicewide)) {
 		ret = -EINVAL;
 		goto out;
 	}
-	if (test_domain && knob_is("einval_fresh") && xa_empty(&md->pt)) {
+	if (test_domain && knob_is(einval_fresh) && xa_empty(&md->pt)) {
 		ret = -EINVAL;
 		goto out;
 	}
-	if (!knob_is("leak_ids"))
+	if (!knob_is(leak_ids))
 		m->ids_used = 0;	/* a knob change starts the leak afresh */
-	if (test_domain && knob_is("leak_ids") && m->ids_used++ >= MOCK_IDS) {
+	if (test_domain && knob_is(leak_ids) && m->ids_used++ >= MOCK_IDS) {
 		ret = -ENOSPC;
 		goto out;
 	}
-	if (!test_domain && knob_is("lose_on_fail") && !m->hw)
+	if (!test_domain && knob_is(lose_on_fail) && !m->hw)
 		goto out;		/* the restore "succeeds" on nothing */
 	if (incompat) {
-		if (knob_is("lose_on_fail"))
+		if (knob_is(lose_on_fail))
 			m->hw = NULL;
-		if (knob_is("ebusy_incompat"))
+		if (knob_is(ebusy_incompat))
 			ret = -EBUSY;
-		else if (knob_is("eopnotsupp_incompat"))
+		else if (knob_is(eopnotsupp_incompat))
 			ret = -EOPNOTSUPP;
-		else if (knob_is("efault_incompat"))
+		else if (knob_is(efault_incompat))
 			ret = -EFAULT;
 		else
 			ret = -EINVAL;
-		if (knob_is("print_einval"))
+		if (knob_is(print_einval))
 			dev_err(dev, "iommu_mock: domain maps beyond %u bits\n", width);
 		goto out;
 	}
@@ -313,7 +314,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 {
 	struct mock_domain *md;
 
-	if (knob_is("alloc_fail"))
+	if (knob_is(alloc_fail))
 		return NULL;
 	md = mock_domain_new();
 	if (!md)
@@ -339,7 +340,7 @@ static struct iommu_domain *mock_domain_alloc(unsigned int type)
 {
 	struct mock_domain *md;
 
-	if (knob_is("alloc_fail") && type != IOMMU_DOMAIN_UNMANAGED &&
+	if (knob_is(alloc_fail) && type != IOMMU_DOMAIN_UNMANAGED &&
 	    type != IOMMU_DOMAIN_BLOCKED)
 		return NULL;
 	md = mock_domain_new();
@@ -429,7 +430,7 @@ int iconf_mock_page_request(struct device *dev, struct iopf_fault *evt)
 	if (!m->pri_on)
 		goto out;
 	evt->fault.prm.private_data[0] = (uintptr_t)m->pri_dom;
-	if (knob_is("stale_handler")) {
+	if (knob_is(stale_handler)) {
 		up_read(&m->prq_sem);
 		usleep_range(100, 300);
 		down_read(&m->prq_sem);
@@ -466,7 +467,7 @@ int iconf_mock_report(struct device *dev, struct iommu_fault_event *evt)
 
 	if (!mock_dev_of(dev))
 		return -ENODEV;
-	if (!knob_is("stale_handler") || evt->fault.type != IOMMU_FAULT_DMA_UNRECOV)
+	if (!knob_is(stale_handler) || evt->fault.type != IOMMU_FAULT_DMA_UNRECOV)
 		return iommu_report_device_fault(dev, evt);
 	mutex_lock(&param->lock);
 	if (!param->fault_param) {

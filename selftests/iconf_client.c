@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "contracts.h"
 #include "iconf_client.h"
 #include "iommu_sysfs.h"
 #include "kmsg.h"
@@ -37,11 +38,6 @@ int iconf_open(char *why, size_t whylen)
 		snprintf(why, whylen, "module loaded, yet /dev/" ICONF_DEVICE_NAME ": %s",
 			 strerror(errno));
 	return fd;
-}
-
-int iconf_call(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
 static unsigned int read_hex(const char *bdf, const char *attr)
@@ -128,45 +124,13 @@ static bool dir_has(const char *dir, const char *prefix, char *name, size_t len)
 	return found;
 }
 
-/* The first controller under @bdf's nvme/ directory, in @ctrl; false if none. */
-static bool nvme_ctrl(const char *bdf, char *ctrl, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", bdf);
-	return dir_has(path, "nvme", ctrl, len);
-}
-
-/*
- * nvme finishes probing after bind returns: its reset work brings the
- * controller up, and the probe's own reference on it is dropped only after
- * the first namespace scan. Unbinding before then lets that reference be the
- * last one, and 6.1 frees the doorbell buffer at the last put
- * (nvme_pci_free_ctrl), after the unbind tore down the device's DMA ops: on
- * arm64 the IOVA is then freed through dma-direct and the worker oopses
- * (seen on smmuv3). Tests wait for a rebound device to be up again.
- */
+/* A rebound device must be up again before a test goes on (lib/iommu_abi.h). */
 int pci_settle(const char *bdf)
 {
-	char ctrl[32], path[PATH_MAX], state[32] = "";
-	int i;
+	char dir[PATH_MAX], state[32];
 
-	for (i = 0; i < 400; i++) {		/* 20 s for the controller */
-		if (!nvme_ctrl(bdf, ctrl, sizeof(ctrl)))
-			return i ? -ENODEV : 0;	/* not nvme, or its probe failed */
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s/state", bdf, ctrl);
-		if (sysfs_read_str(path, state, sizeof(state)) > 0 && !strcmp(state, "live"))
-			break;
-		usleep(50000);
-	}
-	if (i == 400)
-		return -ETIMEDOUT;
-	/* A controller without namespaces has no disk: 5 s at most for one. */
-	snprintf(path, sizeof(path), "/dev/%sn1", ctrl);
-	for (i = 0; i < 100 && access(path, F_OK); i++)
-		usleep(50000);
-	usleep(200000);	/* the probe's put follows the scan's end */
-	return 0;
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", bdf);
+	return nvme_settle(dir, 20000, state, sizeof(state));
 }
 
 /* glibc knows every name (strerrorname_np(), glibc 2.32): no table here. */
@@ -183,10 +147,14 @@ const char *errno_name(int neg)
 	return other;
 }
 
-bool attach_code_in_table(int neg)
+int mock_knob_set(enum iconf_mock_knob knob)
 {
-	return neg == 0 || neg == -EINVAL || neg == -ENOMEM || neg == -ENOSPC ||
-	       neg == -EBUSY || neg == -ENODEV;
+	size_t n;
+	const struct mock_knob *k = mock_knob_table(&n);
+
+	if ((size_t)knob >= n)
+		return -EINVAL;
+	return sysfs_write(ICONF_MOCK_KNOB_PATH, k[knob].name);
 }
 
 static bool class_has(const char *prefix, char *name, size_t len)

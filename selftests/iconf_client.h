@@ -6,15 +6,24 @@
 #ifndef ICONF_CLIENT_H
 #define ICONF_CLIENT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 
 #include "uapi/iommu_conformance.h"
 
 /* Open /dev/iommu_conformance, loading $IOMMU_CONF_KO first if needed. */
 int iconf_open(char *why, size_t whylen);
-/* ioctl returning 0 or -errno. */
-int iconf_call(int fd, unsigned long cmd, void *arg);
+/*
+ * The one place the selftests make an ioctl of the module: 0, or -errno
+ * of the request itself (a refused id or size). What the IOMMU API
+ * answered is in the argument's api_ret.
+ */
+static inline int iconf_call(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
 
 /*
  * Find a PCI device by vendor and one of the device ids (0-terminated).
@@ -34,8 +43,9 @@ int pci_settle(const char *bdf);
 
 /* "EINVAL", "EFAULT"... for a negative errno; "0" for 0. */
 const char *errno_name(int neg);
-/* Is @neg one of the codes the attach_dev contract allows (SPEC §1)? */
-bool attach_code_in_table(int neg);
+/* The mock IOMMU's knob parameter, and setting it by its enum (uapi). */
+#define ICONF_MOCK_KNOB_PATH "/sys/module/iommu_mock/parameters/knob"
+int mock_knob_set(enum iconf_mock_knob knob);
 
 /*
  * Which IOMMU driver runs the machine: "intel", "amd", "arm-smmu-v3",

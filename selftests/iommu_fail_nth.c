@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iconf_client.h"
 #include "iommu_sysfs.h"
 #include "kmsg.h"
@@ -494,5 +495,3 @@ TEST_F_TIMEOUT(fail_nth, attach_path, 1800)
 	}
 	ASSERT_TRUE(false) TH_LOG("still failing at depth %u", MAX_DEPTH);
 }
-
-TEST_HARNESS_MAIN

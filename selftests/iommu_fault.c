@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iconf_client.h"
 #include "kmsg.h"
 
@@ -116,5 +117,3 @@ TEST_F(fault, unmapped_dma_reaches_handler)
 	ASSERT_EQ(e.unmapped_iova, fl.iova) TH_LOG("the reported IOVA is not the faulting one");
 	ASSERT_TRUE(!!(fl.flags & IOMMU_FAULT_WRITE)) TH_LOG("a write reported as a read");
 }
-
-TEST_HARNESS_MAIN

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iconf_client.h"
 #include "race_client.h"
 
@@ -391,5 +392,3 @@ TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
 		       errno_name(a.result));
 	EXPECT_LT(0ULL, a.responses) TH_LOG("no page request was answered");
 }
-
-TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iommu_sysfs.h"
 #include "kmsg.h"
 
@@ -181,7 +182,13 @@ TEST_F(groups, reserved_regions_parse)
 		ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
 		while (fgets(line, sizeof(line), f)) {
 			lineno++;
-			if (resv_region_parse(line, &r, &why)) {
+			bool ok = !resv_region_parse(line, &r, &why);
+
+			if (ok && !resv_type_documented(r.type)) {
+				why = "unknown region type";
+				ok = false;
+			}
+			if (!ok) {
 				line[strcspn(line, "\n")] = '\0';
 				TH_LOG("group %d line %d \"%s\": %s", self->ids[i],
 				       lineno, line, why);
@@ -233,5 +240,3 @@ TEST_F(groups, boot_log_clean)
 	TH_LOG("%d IOMMU line(s) in the log, %d error(s) or splat(s)", lines, bad);
 	ASSERT_EQ(0, bad);
 }
-
-TEST_HARNESS_MAIN

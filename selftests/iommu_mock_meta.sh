@@ -2,39 +2,60 @@
 # SPDX-License-Identifier: GPL-2.0
 # iommu_mock_meta: proof that the attach checks can fail. It runs
 # iommu_attach against the mock IOMMU (fake hardware) once correct and
-# once per bug knob; each knob must make the check of the rule it breaks
-# fail, and the correct mock must make none fail. Prints KTAP, then the
-# mutation score. Needs the iommu_mock module loaded.
+# once per bug knob; each knob must make a check of every rule it breaks
+# fail, and the correct mock must make none fail. The knobs, the rules
+# each breaks and the rule each check checks are contracts/*.def, through
+# iconf_contracts. Prints KTAP, then the mutation score. Needs the
+# iommu_mock module loaded.
 set -u
-attach=${IOMMU_SELFTEST_BIN:-$(dirname "$(realpath "$0")")}/iommu_attach
+bin=${IOMMU_SELFTEST_BIN:-$(dirname "$(realpath "$0")")}
+attach=$bin/iommu_attach
+contracts=$bin/iconf_contracts
 knob=/sys/module/iommu_mock/parameters/knob
 
-# knob -> the rule(s) whose checks must catch it (SPEC §1 letters).
-# lose_on_fail and leak_ids leave state behind: they run last.
-knobs=(zero_no_attach ebusy_incompat einval_devicewide print_einval
-       eopnotsupp_incompat efault_incompat einval_fresh leak_ids lose_on_fail)
-declare -A rules=(
-	[zero_no_attach]=D [ebusy_incompat]=A [einval_devicewide]=C
-	[print_einval]=B [eopnotsupp_incompat]="A F" [efault_incompat]="A F"
-	[einval_fresh]=C [leak_ids]=G [lose_on_fail]=E
-)
-
 echo "TAP version 13"
-if [ ! -w "$knob" ] || [ ! -x "$attach" ]; then
-	echo "1..0 # SKIP needs the iommu_mock module loaded and $attach"
+if [ ! -w "$knob" ] || [ ! -x "$attach" ] || [ ! -x "$contracts" ]; then
+	echo "1..0 # SKIP needs the iommu_mock module loaded, $attach and $contracts"
 	exit 4
 fi
-echo "1..$(( ${#knobs[@]} + 1 ))"
+declare -A rules=()
+knobs=()
+# A here-string, not a process substitution: the guests have no /dev/fd.
+table=$("$contracts" mutations)
+while read -r k r; do
+	[ -n "$k" ] || continue
+	knobs+=("$k")
+	rules[$k]=$r
+done <<<"$table"
+if [ ${#knobs[@]} -eq 0 ]; then
+	# A mutation test without mutations would pass having proved nothing.
+	echo "1..1"
+	echo "not ok 1 no knobs to try: '$contracts mutations' gave none"
+	exit 1
+fi
+echo "1..$(( ${#knobs[@]} + 2 ))"
 
-# The mock's own checks that failed in one run: "attach.mock.fresh_attach_C"...
-# (multi.* are the core's, which the knobs do not touch).
+# The mock's own checks that failed in one run, with the rule each checks:
+# "attach.mock.fresh_attach_C C"... (multi.* are the core's, which the
+# knobs do not touch).
 failed_mock_checks() {
-	echo "$1" > "$knob"
-	"$attach" 2>/dev/null | sed -n 's/^not ok [0-9]* \(attach\.mock[a-z_]*\.[A-Za-z_]*\)$/\1/p'
+	echo "$1" > "$knob" || return
+	"$attach" 2>/dev/null | sed -n 's/^not ok [0-9]* \(attach\.mock[a-z_]*\.[A-Za-z_]*\)$/\1/p' |
+		"$contracts" rule-of
 	echo none > "$knob"
 }
 
-n=1 caught=0
+# The knob takes only the table's names: a typo must not run as "none".
+n=1 refuses=0
+if (echo no_such_knob > "$knob") 2>/dev/null; then
+	echo "not ok $n an unknown knob is refused: the mock took 'no_such_knob' ($(cat "$knob"))"
+	echo none > "$knob"
+else
+	refuses=1
+	echo "ok $n an unknown knob is refused, the knob stays $(cat "$knob")"
+fi
+
+n=2 caught=0
 clean=$(failed_mock_checks none)
 false_alarms=$(grep -c . <<<"$clean")
 if [ "$false_alarms" -eq 0 ]; then
@@ -48,7 +69,7 @@ for k in "${knobs[@]}"; do
 	got=$(failed_mock_checks "$k")
 	missing=""
 	for r in ${rules[$k]}; do
-		grep -q "_${r}\$" <<<"$got" || missing+=" $r"
+		grep -q " ${r}\$" <<<"$got" || missing+=" $r"
 	done
 	if [ -z "$missing" ]; then
 		caught=$((caught + 1))
@@ -59,4 +80,4 @@ for k in "${knobs[@]}"; do
 	sed 's/^/# failed: /' <<<"${got:-}" | grep -v '^# failed: $'
 done
 echo "# mutation score: $caught/${#knobs[@]} knobs caught, $false_alarms false alarm(s)"
-[ "$caught" -eq ${#knobs[@]} ] && [ "$false_alarms" -eq 0 ]
+[ "$caught" -eq ${#knobs[@]} ] && [ "$false_alarms" -eq 0 ] && [ "$refuses" = 1 ]

@@ -13,14 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
+#include "iconf_client.h"
 #include "kmsg.h"
 #include "modload.h"
-#include "uapi/iommu_conformance.h"
 
 #define DEV_PATH "/dev/" ICONF_DEVICE_NAME
 #define MOD_NAME "iommu_conformance"
@@ -49,7 +49,7 @@ static int unload(void)
 
 static int version(int fd, struct iconf_version *v)
 {
-	return ioctl(fd, ICONF_VERSION, v) ? -errno : 0;
+	return iconf_call(fd, ICONF_VERSION, v);
 }
 
 FIXTURE_SETUP(module)
@@ -151,8 +151,8 @@ TEST_F(module, rejects_bad_input)
 	big.tail[3] = 1;
 	EXPECT_EQ(-E2BIG, version(fd, &big.v)) TH_LOG("non-zero tail accepted");
 
-	EXPECT_EQ(-EFAULT, ioctl(fd, ICONF_VERSION, (void *)8) ? -errno : 0);
-	EXPECT_EQ(-ENOTTY, ioctl(fd, _IO(ICONF_IOC_TYPE, 0xff), 0) ? -errno : 0);
+	EXPECT_EQ(-EFAULT, iconf_call(fd, ICONF_VERSION, (void *)8));
+	EXPECT_EQ(-ENOTTY, iconf_call(fd, _IO(ICONF_IOC_TYPE, 0xff), 0));
 	close(fd);
 	ASSERT_EQ(0, unload());
 }
@@ -180,43 +180,43 @@ TEST_F(module, validates_attach_inputs)
 		memset(&g, 0, sizeof(g));
 		g.size = sizeof(g);
 		snprintf(g.name, sizeof(g.name), "%s", bad_names[i]);
-		EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0)
+		EXPECT_EQ(-EINVAL, iconf_call(fd, ICONF_DEV_GET, &g))
 			TH_LOG("device name \"%s\" accepted", bad_names[i]);
 	}
 	memset(&g, 'a', sizeof(g));
 	g.size = sizeof(g);
 	g.dev_id = g.group_id = g.group_devices = g.flags = 0;
-	EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0)
+	EXPECT_EQ(-EINVAL, iconf_call(fd, ICONF_DEV_GET, &g))
 		TH_LOG("unterminated device name accepted");
 	memset(&g, 0, sizeof(g));
 	g.size = sizeof(g);
 	snprintf(g.name, sizeof(g.name), "ffff:ff:1f.7");
-	EXPECT_EQ(-ENODEV, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0);
+	EXPECT_EQ(-ENODEV, iconf_call(fd, ICONF_DEV_GET, &g));
 
 	memset(&at, 0, sizeof(at));
 	at.size = sizeof(at);
 	at.dev_id = 1;
 	at.dom_id = 1;
-	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_ATTACH, &at) ? -errno : 0) TH_LOG("unknown ids");
-	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_DETACH, &at) ? -errno : 0);
+	EXPECT_EQ(-ENOENT, iconf_call(fd, ICONF_ATTACH, &at)) TH_LOG("unknown ids");
+	EXPECT_EQ(-ENOENT, iconf_call(fd, ICONF_DETACH, &at));
 	memset(&m, 0, sizeof(m));
 	m.size = sizeof(m);
 	m.dom_id = 1;
-	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_MAP, &m) ? -errno : 0);
+	EXPECT_EQ(-ENOENT, iconf_call(fd, ICONF_MAP, &m));
 
 	/* A device every machine has: the host bridge at 00:00.0. */
 	memset(&g, 0, sizeof(g));
 	g.size = sizeof(g);
 	snprintf(g.name, sizeof(g.name), "0000:00:00.0");
-	ASSERT_EQ(0, ioctl(fd, ICONF_DEV_GET, &g) ? -errno : 0);
+	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_GET, &g));
 	at.dev_id = g.dev_id;
 	at.how = 7;
-	EXPECT_EQ(-ENOENT, ioctl(fd, ICONF_ATTACH, &at) ? -errno : 0) TH_LOG("unknown domain");
+	EXPECT_EQ(-ENOENT, iconf_call(fd, ICONF_ATTACH, &at)) TH_LOG("unknown domain");
 	/* An ABI 1.1 caller, with the shorter struct, is still served. */
 	old_dd.dev_id = g.dev_id;
-	EXPECT_EQ(0, ioctl(fd, ICONF_DEV_DOMAIN, &old_dd) ? -errno : 0);
+	EXPECT_EQ(0, iconf_call(fd, ICONF_DEV_DOMAIN, &old_dd));
 	old_dd.size = 8;
-	EXPECT_EQ(-EINVAL, ioctl(fd, ICONF_DEV_DOMAIN, &old_dd) ? -errno : 0);
+	EXPECT_EQ(-EINVAL, iconf_call(fd, ICONF_DEV_DOMAIN, &old_dd));
 	close(fd);
 	ASSERT_EQ(0, unload());
 }
@@ -272,5 +272,3 @@ TEST_F(module, log_clean)
 		TH_LOG("taint went from %lu to %lu", before, after);
 	ASSERT_EQ(0, bad);
 }
-
-TEST_HARNESS_MAIN

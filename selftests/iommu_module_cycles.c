@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iconf_client.h"
 #include "modload.h"
 
@@ -160,5 +161,3 @@ TEST_F_TIMEOUT(cycles, load_unload, 4 * 3600)
 	if (lockdep == 1)
 		EXPECT_EQ(1, lockdep_on()) TH_LOG("lockdep reported and turned itself off");
 }
-
-TEST_HARNESS_MAIN

@@ -2,7 +2,7 @@
 /*
  * iommu_type: writing /sys/kernel/iommu_groups/N/type (SPEC §2).
  *
- * rows.*  each rule of the ABI, answered as iommu_type_rules.conf says the
+ * rows.*  each rule of the ABI, answered as contracts/type_rules.def says the
  *         running kernel answers (the profile chosen by its version, or
  *         $IOMMU_TYPE_PROFILE); every result names the errno and the
  *         kernel lines the write printed.
@@ -39,90 +39,50 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
+#include "contracts.h"
 #include "iconf_client.h"
 #include "iommu_sysfs.h"
 #include "kmsg.h"
 
-/* ---- the profile ---- */
+/* ---- the profile: a column of contracts/type_rules.def ---- */
 
-static const char *profile_name(void)
+static enum type_profile profile(void)
 {
 	const char *e = getenv("IOMMU_TYPE_PROFILE");
 	struct utsname u;
 	int maj = 0, min = 0;
 
 	if (e && *e)
-		return e;
+		return type_profile_by_name(e);
 	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return "v6.1";
-	if (maj > 6 || (maj == 6 && min >= 5))
-		return "v6.5";
-	return maj == 6 && min == 4 ? "v6.4" : "v6.1";
+		return TYPE_PROFILE_v6_1;
+	return type_profile_of(maj, min);
 }
 
-/* A rules cell "-": no kernel of that column was run or read for the row. */
-#define ANSWER_UNKNOWN 2
-
-static int errno_by_name(const char *s)
+static const char *profile_name(void)
 {
-	static const struct { const char *n; int e; } t[] = {
-		{ "0", 0 }, { "EACCES", EACCES }, { "EINVAL", EINVAL },
-		{ "EBUSY", EBUSY }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM },
-	};
+	const char *name = type_profile_name(profile());
 
-	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		if (!strcmp(s, t[i].n))
-			return -t[i].e;
-	if (!strcmp(s, "-"))
-		return ANSWER_UNKNOWN;
-	return 1;	/* not an answer this file may give */
+	return name ? name : "(none)";
 }
 
-/* The expected result of @row for this kernel: 0 or -errno; 1 if unknown. */
+/* The expected result of @row for this kernel: 0 or -errno, or TYPE_ANSWER_UNVERIFIED. */
 static int profile_answer(struct __test_metadata *_metadata, const char *row)
 {
-	const char *env = getenv("IOMMU_TYPE_RULES");
-	char path[PATH_MAX], exe[PATH_MAX], line[256], *cols[8];
-	const char *prof = profile_name();
-	int col = -1, want = 1;
-	ssize_t n;
-	FILE *f;
+	enum type_profile prof = profile();
+	int want;
 
-	if (env && *env) {
-		snprintf(path, sizeof(path), "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		exe[n > 0 ? n : 0] = '\0';
-		snprintf(path, sizeof(path), "%.*s/iommu_type_rules.conf",
-			 (int)(strrchr(exe, '/') ? strrchr(exe, '/') - exe : 1), exe);
-	}
-	f = fopen(path, "r");
-	ASSERT_NE(NULL, f) TH_LOG("rules file %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		int nc = 0;
-
-		for (char *tok = strtok(line, " \t\n"); tok && nc < 8; tok = strtok(NULL, " \t\n"))
-			cols[nc++] = tok;
-		if (nc == 0)
-			continue;
-		if (!strcmp(cols[0], "#") && nc > 1 && !strcmp(cols[1], "row")) {
-			for (int i = 2; i < nc; i++)
-				if (!strcmp(cols[i], prof))
-					col = i - 1;
-			continue;
-		}
-		if (cols[0][0] == '#' || strcmp(cols[0], row))
-			continue;
-		ASSERT_LT(0, col) TH_LOG("profile %s is not a column of %s", prof, path);
-		ASSERT_LT(col, nc) TH_LOG("row %s has no %s column", row, prof);
-		want = errno_by_name(cols[col]);
-	}
-	fclose(f);
-	ASSERT_NE(1, want) TH_LOG("row %s: no answer for profile %s in %s", row, prof, path);
-	if (want == ANSWER_UNKNOWN)
-		TH_LOG("profile %s: %s has no verified answer", prof, row);
+	ASSERT_LT((int)prof, (int)TYPE_PROFILES)
+		TH_LOG("IOMMU_TYPE_PROFILE=%s is not a column of contracts/type_rules.def",
+		       getenv("IOMMU_TYPE_PROFILE"));
+	want = type_answer(row, prof);
+	ASSERT_NE(TYPE_ANSWER_NO_ROW, want) TH_LOG("contracts/type_rules.def has no row %s", row);
+	if (want == TYPE_ANSWER_UNVERIFIED)
+		TH_LOG("profile %s: %s has no verified answer", profile_name(), row);
 	else
-		TH_LOG("profile %s: %s is expected to give %s", prof, row, errno_name(want));
+		TH_LOG("profile %s: %s is expected to give %s", profile_name(), row,
+		       errno_name(want));
 	return want;
 }
 
@@ -398,7 +358,7 @@ static const char *fq_panics(void)
 {
 	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
 
-	if (strcmp(iommu_driver(), "virtio") || strcmp(profile_name(), "v6.1") ||
+	if (strcmp(iommu_driver(), "virtio") || profile() != TYPE_PROFILE_v6_1 ||
 	    (unsafe && !strcmp(unsafe, "1")))
 		return NULL;
 	return "a flush queue on v6.1's virtio-iommu panics the machine (NULL flush_iotlb_all called by fq_flush_iotlb); IOMMU_TYPE_UNSAFE=1 runs it";
@@ -427,8 +387,8 @@ static void bound_row(struct __test_metadata *_metadata, struct _test_data_rows 
 	if (!strcmp(to, "DMA-FQ") && fq_panics())
 		SKIP(return, "%s", fq_panics());
 	want = profile_answer(_metadata, row);
-	if (want == ANSWER_UNKNOWN)
-		SKIP(return, "%s: no verified answer for this kernel (iommu_type_rules.conf)", row);
+	if (want == TYPE_ANSWER_UNVERIFIED)
+		SKIP(return, "%s: no verified answer for this kernel (contracts/type_rules.def)", row);
 	read_type(_metadata, group, boot, sizeof(boot));
 	if (strcmp(boot, from)) {
 		/* Get to @from with the driver off, where any change is allowed. */
@@ -658,7 +618,7 @@ static const char *replug_oopses(void)
 {
 	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
 
-	if (!strcmp(profile_name(), "v6.1") || (unsafe && !strcmp(unsafe, "1")))
+	if (profile() == TYPE_PROFILE_v6_1 || (unsafe && !strcmp(unsafe, "1")))
 		return NULL;
 	return "IOMMU_TYPE_UNSAFE=1 runs it: iommu_group_store_type() checks default_domain outside the group mutex and dereferences it inside, a NULL dereference when the group's last device goes away in between (oopses 7.2 with the mutex held)";
 }
@@ -759,18 +719,17 @@ TEST(required_type)
  */
 TEST(no_default_domain)
 {
-	const char *knob = "/sys/module/iommu_mock/parameters/knob";
 	const char *replug = "/sys/module/iommu_mock/parameters/replug";
 	const char *type_path = "/sys/bus/platform/devices/" ICONF_MOCK_PREFIX "0/iommu_group/type";
 	char type[16];
 	int want, got;
 
-	if (access(replug, W_OK) || access(knob, W_OK))
+	if (access(replug, W_OK) || access(ICONF_MOCK_KNOB_PATH, W_OK))
 		SKIP(return, "needs the mock IOMMU (fake hardware) to re-add a device");
 	want = profile_answer(_metadata, "no_default_domain");
-	ASSERT_EQ(0, sysfs_write(knob, "alloc_fail"));
+	ASSERT_EQ(0, mock_knob_set(ICONF_MOCK_KNOB_alloc_fail));
 	got = sysfs_write(replug, "0");
-	ASSERT_EQ(0, sysfs_write(knob, "none"));
+	ASSERT_EQ(0, mock_knob_set(ICONF_MOCK_KNOB_none));
 	ASSERT_EQ(0, got) TH_LOG("re-adding the mock device: %s", errno_name(got));
 	if (sysfs_read_str(type_path, type, sizeof(type)) <= 0) {
 		/*
@@ -795,13 +754,12 @@ TEST(no_default_domain)
 /* A new default domain that cannot be allocated: the old one must stay. */
 TEST(allocation_failure)
 {
-	const char *knob = "/sys/module/iommu_mock/parameters/knob";
 	const char *dev = ICONF_MOCK_PREFIX "0";
 	struct iconf_edu_dma e;
 	char boot[16], before[16], after[16], why[200];
 	int group = group_of(dev), got, dma;
 
-	if (group < 0 || access(knob, W_OK))
+	if (group < 0 || access(ICONF_MOCK_KNOB_PATH, W_OK))
 		SKIP(return, "needs the mock IOMMU (fake hardware) to fail allocations");
 	read_type(_metadata, group, boot, sizeof(boot));
 	/*
@@ -811,9 +769,9 @@ TEST(allocation_failure)
 	 */
 	ASSERT_EQ(0, write_str(_metadata, group, "identity"));
 	read_type(_metadata, group, before, sizeof(before));
-	ASSERT_EQ(0, sysfs_write(knob, "alloc_fail"));
+	ASSERT_EQ(0, mock_knob_set(ICONF_MOCK_KNOB_alloc_fail));
 	got = write_str(_metadata, group, "DMA");
-	ASSERT_EQ(0, sysfs_write(knob, "none"));
+	ASSERT_EQ(0, mock_knob_set(ICONF_MOCK_KNOB_none));
 	read_type(_metadata, group, after, sizeof(after));
 	TH_LOG("allocation failing: %s, type %s -> %s", errno_name(got), before, after);
 	/* The device must still work through its old domain: checked before the restore. */
@@ -1225,5 +1183,3 @@ TEST_F(grid, to_identity) { transition(_metadata, self, variant, "identity"); }
 TEST_F(grid, to_DMA) { transition(_metadata, self, variant, "DMA"); }
 TEST_F(grid, to_DMA_FQ) { transition(_metadata, self, variant, "DMA-FQ"); }
 TEST_F(grid, to_auto) { transition(_metadata, self, variant, "auto"); }
-
-TEST_HARNESS_MAIN

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "iconf_harness.h"
 #include "iconf_client.h"
 #include "iommu_sysfs.h"
 
@@ -210,5 +211,3 @@ TEST_F(vfio, two_groups_one_container)
 	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
 	ASSERT_EQ(MAP_LEN, unmap.size);
 }
-
-TEST_HARNESS_MAIN

@@ -8,20 +8,22 @@ has Coccinelle (static/attach_dev.cocci) print the facts of the driver's
 file, follows the callback through the helpers whose result it returns
 (to --depth), and judges four rules per driver:
 
-  codes          a literal code returned outside the table (-EINVAL,
-                 -ENOMEM, -ENOSPC, -EBUSY, -ENODEV), directly, through a
-                 variable or through a macro                  (rules A, F)
+  codes          a literal code returned outside the contract's table
+                 (contracts/attach_rules.def), directly, through a
+                 variable or through a macro
   silent         a return other than 0 on a path that printed (dev_err,
                  dev_warn, pr_err, pr_warn, WARN*); dev_dbg and pr_debug,
-                 and prints before -ENOMEM, -ENOSPC, -ENODEV or -EBUSY
-                 (not an incompatibility), are information     (rule B)
+                 and prints before the table's other codes (not an
+                 incompatibility), are information
   propagated     another kernel API's error code returned unconverted: it
-                 may be an -EINVAL that means something else   (rules A, F)
+                 may be an -EINVAL that means something else
   zero_attaches  a 0 returned when the domain is not the one the driver
-                 expects: a 0 that did not attach              (rule D)
+                 expects: a 0 that did not attach
   einval_device  -EINVAL returned on a condition of the device alone
                  (nothing of the domain in it): a device-wide failure,
-                 which the table says is -ENODEV               (rules A, C)
+                 which the table says is -ENODEV
+
+The rules each class breaks are contracts/attach_checks.def (STATIC_CHECK).
 
 Each driver is conformant, has violations, or is not analysable (why).
 Output: KTAP, a table, JSON. --diff PATCH checks only the drivers the
@@ -40,14 +42,16 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "contracts"))
+import contracts  # noqa: E402
+
 COCCI = os.path.join(HERE, "attach_dev.cocci")
-ALLOWED = {"EINVAL", "ENOMEM", "ENOSPC", "EBUSY", "ENODEV"}
+ALLOWED = set(contracts.attach_codes())
 # The table's codes other than -EINVAL: a path returning one of them is not
 # an incompatibility, and SPEC §1 forbids prints only there.
-NOT_INCOMPAT = re.compile(r"^-E(NOMEM|NOSPC|NODEV|BUSY)$")
-RULES = ["codes", "silent", "propagated", "zero_attaches", "einval_device"]
-LETTERS = {"codes": "AF", "silent": "B", "propagated": "AF", "zero_attaches": "D",
-           "einval_device": "AC"}
+NOT_INCOMPAT = {"-" + c for c in ALLOWED - {"EINVAL"}}
+LETTERS = {finding: "".join(rules) for finding, rules in contracts.static_checks().items()}
+RULES = list(LETTERS)
 DEBUG_PRINTS = re.compile(r"^(dev_dbg|pr_debug)")
 # Calls whose result is a count or an index, never an error code.
 NOT_ERRNO = re.compile(r"^(find_(first|next|last)_(zero_)?bit|bitmap_find_\w+|ffs|fls|__ffs|__fls|"
@@ -213,7 +217,7 @@ def judge_function(ff, fn, chain):
 
     def not_incompat_var(line):
         codes = var_codes.get(line)
-        return bool(codes) and all(NOT_INCOMPAT.match("-" + c) for c in codes)
+        return bool(codes) and all("-" + c in NOT_INCOMPAT for c in codes)
 
     seen = set()
     # A print's path goes on to every later return, including those only a
@@ -248,7 +252,7 @@ def judge_function(ff, fn, chain):
             if DEBUG_PRINTS.match(printer):
                 add("silent", f[3], f"returns {expr} after {printer} at line {pline} "
                     "(debug: prints only with dynamic debug)", "info")
-            elif NOT_INCOMPAT.match(expr) or not_incompat_var(f[3]):
+            elif expr in NOT_INCOMPAT or not_incompat_var(f[3]):
                 add("silent", f[3], f"returns {expr} after {printer} at line {pline} (a code "
                     "of the table that is not incompatibility: it may print)", "info")
             else:

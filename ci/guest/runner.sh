@@ -6,7 +6,8 @@
 # by its duration. Markers in the kernel log tell the console scanner
 # which program was running when the kernel printed something.
 set -u
-arg() { sed -n "s/.*\<icg\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+# The run's parameters: ICG_* from init (ci/vmrun.py wrote them).
+arg() { local v="ICG_${1^^}"; echo "${!v:-}"; }
 
 topo=$(arg topo)
 bin=$(arg bin)
@@ -15,7 +16,6 @@ limit=$(arg limit)
 export IOMMU_EXPECT_GROUPS=$(arg expect_groups)
 export IOMMU_CONF_KO=$(arg kmod)/iommu_conformance.ko
 export IOMMU_SELFTEST_BIN=$bin
-export IOMMU_TYPE_RULES=$(arg repo)/selftests/iommu_type_rules.conf
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The guest is disposable: the attach tests may unbind its devices.
 export IOMMU_ATTACH_UNBIND=1

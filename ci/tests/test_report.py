@@ -8,9 +8,10 @@ import sys
 import tempfile
 import unittest
 
-from common import FIX, ROOT
+from common import FIX, ROOT, selftest_lists
 import expect
 import report
+import contracts  # noqa: E402  (report put it on the path)
 import topology
 
 CFG = """[DEFAULT]
@@ -32,7 +33,7 @@ class Judge(unittest.TestCase):
         with open(os.path.join(self.dir, "kernel.env"), "w") as f:
             f.write(KENV)
         self.topo = topology.load(os.path.join(self.dir, "topo.cfg"))["intel"]
-        self.src = os.path.join(ROOT, "selftests")
+        self.lists = os.path.join(self.dir, "tests")
 
     def tearDown(self):
         shutil.rmtree(self.dir)
@@ -53,7 +54,9 @@ class Judge(unittest.TestCase):
                     os.path.join(self.dir, "intel.console.log"))
 
     def judge(self):
-        res, err, _, _ = report.judge_topology(self.topo, self.dir, self.src)
+        if not os.path.isdir(self.lists):
+            selftest_lists(self.lists)
+        res, err, _, _ = report.judge_topology(self.topo, self.dir, self.lists)
         return {r["name"]: r for r in res}, err
 
     def test_complete_clean_run_passes(self):
@@ -209,7 +212,7 @@ class EndToEnd(unittest.TestCase):
         p = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "report.py"),
                             "--out", d, "--cfg", os.path.join(d, "topo.cfg"),
                             "--kernel-env", os.path.join(d, "kernel.env"),
-                            "--srcdir", os.path.join(ROOT, "selftests"),
+                            "--tests", selftest_lists(os.path.join(d, "tests")),
                             "--profiles", os.path.join(ROOT, "ci", "expect"), *extra],
                            capture_output=True, text=True)
         return p, d
@@ -253,20 +256,39 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class TestList(unittest.TestCase):
-    def test_variants_expand_and_plain_tests_do_not(self):
-        import testlist
-        src = ("FIXTURE(a) {};\nFIXTURE_VARIANT_ADD(a, x) {};\nFIXTURE_VARIANT_ADD(a, y) {};\n"
-               "TEST_F(a, one)\n{\n}\nTEST(two)\n{\n}\nTEST_F(b, three) {}\n")
-        self.assertEqual(sorted(testlist.declared(src)),
-                         ["a.x.one", "a.y.one", "b.three", "global.two"])
+def program_list(prog):
+    """What a built selftest lists (--list); make check builds them and
+    names the directory in ICONF_SELFTESTS."""
+    d = os.environ.get("ICONF_SELFTESTS")
+    if not d:
+        raise unittest.SkipTest("ICONF_SELFTESTS unset: no built selftests to list")
+    p = subprocess.run([os.path.join(d, prog), "--list"], capture_output=True, text=True)
+    if p.returncode:
+        raise AssertionError(f"{prog} --list: exit {p.returncode}: {p.stderr}")
+    return p.stdout.split()
 
-    def test_attach_program_declares_what_it_prints(self):
-        import testlist
-        with open(os.path.join(ROOT, "selftests", "iommu_attach.c")) as f:
-            names = testlist.declared(f.read())
+
+class TestList(unittest.TestCase):
+    def test_attach_program_lists_what_it_prints(self):
+        names = program_list("iommu_attach")
         self.assertIn("attach.edu.dma_follows_attach_D", names)
         self.assertIn("multi.attach_device_A", names)
+        # The provoked checks are generated from contracts/attach_checks.def.
+        self.assertIn("attach.mock_strict.amd_v2_then_fresh_G", names)
+
+    def test_every_attach_check_has_a_rule_and_every_rule_a_check(self):
+        names = program_list("iommu_attach")
+        rules = {contracts.attach_rule_of(n) for n in names}
+        self.assertNotIn(None, rules)
+        self.assertEqual(rules, set(contracts.attach_rules()))
+
+    def test_report_reads_the_lists(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        with open(os.path.join(d, "iommu_x.list"), "w") as f:
+            f.write("a.x.one\nb.three\n")
+        self.assertEqual(report.declared_tests(d, "iommu_x"), ["a.x.one", "b.three"])
+        self.assertEqual(report.declared_tests(d, "iommu_mock_meta.sh"), [])
 
 
 class FaultMatrix(unittest.TestCase):
@@ -294,9 +316,7 @@ class FaultMatrix(unittest.TestCase):
         self.assertTrue(m["meta"].startswith("race meta: seeded race caught in 20/20"))
 
     def test_race_program_declares_what_it_prints(self):
-        import testlist
-        with open(os.path.join(ROOT, "selftests", "iommu_fault_race.c")) as f:
-            names = testlist.declared(f.read())
+        names = program_list("iommu_fault_race")
         self.assertIn("race.mock.dev_stress", names)
         self.assertIn("race.edu.dom_stress", names)
 

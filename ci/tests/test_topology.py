@@ -6,6 +6,8 @@ debug kernel; an arm64 guest with its own userland and results channel."""
 import argparse
 import configparser
 import os
+import shutil
+import subprocess
 import tempfile
 import unittest
 import unittest.mock
@@ -98,16 +100,27 @@ class Command(unittest.TestCase):
         t = topology.load(CFG)["smmuv3"]
         kenv = {"VMLINUZ": "/a/vmlinuz", "MODROOT": "/a/img", "INITRD": "/a/initrd",
                 "BIN": "/a/bin", "KMOD": "/a/kmod", "CHROOT": "/a/root"}
-        cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/smmuv3", False)
+        cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/smmuv3", "/o/smmuv3.guest.env")
         line = " ".join(cmd)
         self.assertEqual(cmd[0], "qemu-system-aarch64")
         self.assertIn("virt,iommu=smmuv3", cmd)
         self.assertIn("-initrd /a/initrd", line)
-        for want in ("console=ttyAMA0", "icg.chroot=/a/root", "icg.results=/dev/hvc0",
-                     "icg.bin=/a/bin", "icg.kmod=/a/kmod"):
+        for want in ("console=ttyAMA0", "icg.results=/dev/hvc0", "icg.env=/o/smmuv3.guest.env"):
             self.assertIn(want, line)
+        p = vmrun.guest_params(t, self.args(), kenv, False)
+        self.assertEqual((p["chroot"], p["bin"], p["kmod"], p["bare"]),
+                         ("/a/root", "/a/bin", "/a/kmod", "0"))
         # Its userland is not the host's: every host path is bound in.
-        self.assertIn(f"icg.keep=/a/bin,/a/kmod,{os.path.realpath(ROOT)}", line)
+        self.assertEqual(p["keep"], f"/a/bin,/a/kmod,{os.path.realpath(ROOT)}")
+
+    def test_guest_env_file_reads_back_in_a_shell(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        path = os.path.join(d, "g.env")
+        vmrun.write_guest_env(path, {"programs": "a,b", "env": "X='1 2'", "topo": "intel"})
+        out = subprocess.run(["sh", "-c", f'. "{path}"; printf "%s|%s|%s" "$ICG_PROGRAMS" '
+                              '"$ICG_ENV" "$ICG_TOPO"'], capture_output=True, text=True).stdout
+        self.assertEqual(out, "a,b|X='1 2'|intel")
 
     def test_another_qemu(self):
         # QEMU= of the gate: that QEMU's binary, its data directory first.
@@ -115,16 +128,19 @@ class Command(unittest.TestCase):
         kenv = {"VMLINUZ": "/x/vmlinuz", "MODROOT": "/x/mods"}
         env = {"QEMU_BINDIR": "/q/bin", "QEMU_DATADIR": "/q/share/qemu"}
         with unittest.mock.patch.dict(os.environ, env):
-            cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/intel", False)
+            cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/intel", "/o/intel.guest.env")
         self.assertEqual(cmd[:3], ["/q/bin/qemu-system-x86_64", "-L", "/q/share/qemu"])
 
     def test_x86_guest_unchanged(self):
         t = topology.load(CFG)["intel"]
         kenv = {"VMLINUZ": "/x/vmlinuz", "MODROOT": "/x/mods"}
-        line = " ".join(vmrun.command(t, self.args(), kenv, "/s", "/o/intel", False))
-        for want in ("console=ttyS0", "icg.chroot=-", "-initrd /i/x86", "icg.bin=/b/x86",
+        line = " ".join(vmrun.command(t, self.args(), kenv, "/s", "/o/intel",
+                                      "/o/intel.guest.env"))
+        for want in ("console=ttyS0", "icg.results=/dev/ttyS1", "-initrd /i/x86",
                      "-serial file:/o/intel.ktap"):
             self.assertIn(want, line)
+        p = vmrun.guest_params(t, self.args(), kenv, True)
+        self.assertEqual((p["chroot"], p["bin"], p["bare"]), ("-", "/b/x86", "1"))
 
 
 class WaitGuest(unittest.TestCase):

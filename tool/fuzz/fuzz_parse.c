@@ -32,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ia_group grp = { .id = 7, .devs = &dev, .ndevs = 1 };
 	struct ia_model m = { .groups = &grp, .ngroups = 1 };
 	struct resv_region r;
+	const char *bad;
 	char *s, addr[13], why[256];
 	int id;
 
@@ -44,15 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size - 1] = '\0';
 	switch (data[0] % 8) {
 	case 0:
-		if (!parse_resv_line(s, &r))
+		if (!resv_region_parse(s, &r, &bad))
 			check(r.start <= r.end && strlen(r.type) > 0 && strlen(r.type) < sizeof(r.type));
 		break;
 	case 1: {
 		/* What a type parses to is the name it prints back. */
-		enum group_type t = parse_type(s, false);
+		enum group_type t = group_type_parse(s, false);
 
-		check(t == TYPE_UNKNOWN || !strncmp(s, type_name(t), strlen(type_name(t))));
-		check(parse_type(s, true) != TYPE_BLOCKED);
+		check(t == GROUP_TYPE_UNKNOWN || !strncmp(s, group_type_name(t), strlen(group_type_name(t))));
+		check(group_type_parse(s, true) != GROUP_TYPE_BLOCKED);
 		break;
 	}
 	case 2:
@@ -89,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(why[0] != '\0');
 		else
 			for (int i = 0; i < w.n; i++)
-				check(w.v[i].type != TYPE_UNKNOWN && w.v[i].addr[0] &&
+				check(w.v[i].type != GROUP_TYPE_UNKNOWN && w.v[i].addr[0] &&
 				      !strchr(w.v[i].addr, '/'));
 		break;
 	}

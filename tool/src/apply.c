@@ -59,7 +59,7 @@ int cmd_apply(const struct set_opts *o, const char *only)
 		if (!g) {
 			if (!o->quiet)
 				printf("iommu-admin: %s: not present, %s not applied\n", w.v[i].addr,
-				       type_name(w.v[i].type));
+				       group_type_name(w.v[i].type));
 			continue;
 		}
 		for (int k = 0; k < ndone; k++)
@@ -67,7 +67,7 @@ int cmd_apply(const struct set_opts *o, const char *only)
 		if (seen || g->type == w.v[i].type)
 			continue;
 		done[ndone++] = g->id;
-		ret = cmd_set_type(&so, w.v[i].addr, type_name(w.v[i].type));
+		ret = cmd_set_type(&so, w.v[i].addr, group_type_name(w.v[i].type));
 		if (ret > worst)
 			worst = ret;
 	}
@@ -146,7 +146,7 @@ int cmd_list_persisted(const struct set_opts *o)
 		if (!ln)
 			break;
 		scols_line_set_data(ln, 0, w.v[i].addr);
-		scols_line_set_data(ln, 1, type_name(w.v[i].type));
+		scols_line_set_data(ln, 1, group_type_name(w.v[i].type));
 		snprintf(num, sizeof(num), "%d", g ? g->id : -1);
 		scols_line_set_data(ln, 2, g ? num : "-");
 		scols_line_set_data(ln, 3, g ? g->type_text : "absent");

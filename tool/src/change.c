@@ -65,8 +65,8 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 	int gi;
 
 	memset(p, 0, sizeof(*p));
-	p->to = parse_type(type, true);
-	if (p->to == TYPE_UNKNOWN || p->to == TYPE_BLOCKED) {
+	p->to = group_type_parse(type, true);
+	if (p->to == GROUP_TYPE_UNKNOWN || p->to == GROUP_TYPE_BLOCKED) {
 		snprintf(why, whylen, "unknown type '%s' (identity, DMA, DMA-FQ or auto)", type);
 		return EXIT_USAGE;
 	}
@@ -112,7 +112,7 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 	} else {
 		p->code = EXIT_DONE;
 		snprintf(p->verdict, sizeof(p->verdict), "would change group %d from %s to %s%s",
-			 p->g->id, p->g->type_text, type_name(p->to),
+			 p->g->id, p->g->type_text, group_type_name(p->to),
 			 p->nunbind ? ", unbinding and rebinding its drivers" :
 			 unbinds(p) ? " (no driver to unbind)" : " with drivers bound");
 	}
@@ -171,7 +171,7 @@ static void print_dry_run(const struct set_opts *o, const struct plan *p)
 			snprintf(buf, sizeof(buf), "unbind from %s", g->devs[i].driver);
 			row(tb, "plan", g->devs[i].addr, "-", buf);
 		}
-		snprintf(buf, sizeof(buf), "write %s to type (now %s)", type_name(p->to),
+		snprintf(buf, sizeof(buf), "write %s to type (now %s)", group_type_name(p->to),
 			 g->type_text);
 		row(tb, "plan", grp, "-", buf);
 		for (int i = 0; unbinds(p) && i < g->ndevs; i++) {
@@ -206,7 +206,7 @@ static void print_explain(const struct plan *p)
 		printf("  %s%s, %s%s%s%s\n", d->addr, id, d->driver[0] ? "driver " : "",
 		       d->driver[0] ? d->driver : "no driver", d->name[0] ? ", " : "", d->name);
 	}
-	printf("\nTo make it %s on kernel %s: %s.\n", type_name(p->to), p->k.release, p->rule.why);
+	printf("\nTo make it %s on kernel %s: %s.\n", group_type_name(p->to), p->k.release, p->rule.why);
 	if (p->rule.advice[0])
 		printf("What you can do: %s.\n", p->rule.advice);
 	if (p->rule.verdict == RULE_CHANGE && p->nunbind)
@@ -297,8 +297,8 @@ static int lock_take(bool wait, char *why, size_t whylen)
 
 static bool type_is(enum group_type now, enum group_type want)
 {
-	if (want == TYPE_AUTO)
-		return now == TYPE_IDENTITY || now == TYPE_DMA || now == TYPE_DMA_FQ;
+	if (want == GROUP_TYPE_AUTO)
+		return now == GROUP_TYPE_IDENTITY || now == GROUP_TYPE_DMA || now == GROUP_TYPE_DMA_FQ;
 	return now == want;
 }
 
@@ -352,7 +352,7 @@ static int verify(const struct journal *j, char *why, size_t whylen)
 
 	if (!type_is(now, j->to)) {
 		snprintf(why, whylen, "group %d reads %s after writing %s", j->group,
-			 type_name(now), type_name(j->to));
+			 group_type_name(now), group_type_name(j->to));
 		return -1;
 	}
 	for (int i = 0; i < j->ndevs; i++) {
@@ -392,7 +392,7 @@ static int roll_back(struct journal *j, const char *what)
 	}
 	journal_remove(JOURNAL);
 	fprintf(stderr, "iommu-admin: rolled back: group %d is %s again, every device on its "
-		"driver\n", j->group, type_name(j->from));
+		"driver\n", j->group, group_type_name(j->from));
 	return EXIT_FAILED;
 }
 
@@ -514,7 +514,7 @@ static bool consent(const struct set_opts *o, const struct plan *p)
 		return false;
 	}
 	printf("Group %d: %s -> %s. These devices lose their drivers until the change is "
-	       "made:\n", p->g->id, p->g->type_text, type_name(p->to));
+	       "made:\n", p->g->id, p->g->type_text, group_type_name(p->to));
 	for (int i = 0; i < p->g->ndevs; i++)
 		if (p->g->devs[i].driver[0])
 			printf("  %s %s (%s)\n", p->g->devs[i].addr, p->g->devs[i].name,
@@ -547,7 +547,7 @@ static int persist(const struct set_opts *o, const struct plan *p)
 		return EXIT_FAILED;
 	}
 	printf("iommu-admin: group %d: %s recorded for the next boots\n", p->g->id,
-	       type_name(p->to));
+	       group_type_name(p->to));
 	return EXIT_DONE;
 }
 
@@ -578,7 +578,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 			"the running system (--dry-run or explain show the plan)\n");
 		return EXIT_USAGE;
 	}
-	if (parse_type(type, true) == TYPE_UNKNOWN || parse_type(type, true) == TYPE_BLOCKED) {
+	if (group_type_parse(type, true) == GROUP_TYPE_UNKNOWN || group_type_parse(type, true) == GROUP_TYPE_BLOCKED) {
 		fprintf(stderr, "iommu-admin: unknown type '%s' (identity, DMA, DMA-FQ or auto)\n",
 			type);
 		return EXIT_USAGE;
@@ -622,7 +622,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 		ret = execute(&p, &j);
 		if (!ret)
 			printf("iommu-admin: group %d: %s -> %s%s\n", p.g->id, p.g->type_text,
-			       type_name(group_type_now(p.g->id)),
+			       group_type_name(group_type_now(p.g->id)),
 			       p.nunbind ? "; every device back on its driver" : "");
 		fflush(stdout);
 		release_signals(&old);
@@ -671,7 +671,7 @@ int cmd_recover(const struct set_opts *o)
 	finish = j.phase >= PH_TYPE && type_is(group_type_now(j.group), j.to) &&
 		 j.from != j.to;
 	fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, pid %ld) "
-		"stopped at '%s': %s\n", j.group, type_name(j.from), type_name(j.to), j.pid,
+		"stopped at '%s': %s\n", j.group, group_type_name(j.from), group_type_name(j.to), j.pid,
 		phase_name(j.phase), finish ? "finishing it" : "undoing it");
 	defer_signals(&old);
 	ret = restore(&j, finish ? j.to : j.from, why, sizeof(why));
@@ -682,7 +682,7 @@ int cmd_recover(const struct set_opts *o)
 		journal_remove(JOURNAL);
 		printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
 		       finish ? "finished" : "undone", j.group,
-		       type_name(group_type_now(j.group)));
+		       group_type_name(group_type_now(j.group)));
 	}
 	fflush(stdout);
 	release_signals(&old);

@@ -89,9 +89,11 @@ int journal_parse(const char *buf, size_t len, struct journal *j, char *why, siz
 			else
 				j->group = (int)v, seen |= 4;
 		} else if (!strcmp(key, "from") || !strcmp(key, "to")) {
-			enum group_type t = parse_type(a, !strcmp(key, "to"));
+			enum group_type t = group_type_parse(a, !strcmp(key, "to"));
 
-			if (t == TYPE_UNKNOWN || t == TYPE_BLOCKED || (t == TYPE_AUTO && key[0] == 'f'))
+			/* A journal is of a change between the types set-type makes. */
+			if (t == GROUP_TYPE_UNKNOWN || t == GROUP_TYPE_BLOCKED ||
+			    t == GROUP_TYPE_UNMANAGED || (t == GROUP_TYPE_AUTO && key[0] == 'f'))
 				return bad(why, whylen, lineno, "not a type");
 			if (key[0] == 'f')
 				j->from = t, seen |= 8;
@@ -124,7 +126,7 @@ int journal_format(const struct journal *j, char *buf, size_t len)
 	int n;
 
 	n = snprintf(buf, len, "iommu-admin-journal 1\npid %ld\ngroup %d\nfrom %s\nto %s\n"
-		     "phase %s\n", j->pid, j->group, type_name(j->from), type_name(j->to),
+		     "phase %s\n", j->pid, j->group, group_type_name(j->from), group_type_name(j->to),
 		     phase_name(j->phase));
 	if (n < 0 || (size_t)n >= len)
 		return -1;

@@ -19,6 +19,12 @@
 #include "parse.h"
 #include "target.h"
 
+/* The columns of list and show, in their table's order (as lsblk's). */
+enum column_id {
+	COL_GROUP, COL_TYPE, COL_DEVICE, COL_CLASS, COL_ID, COL_DRIVER, COL_NET, COL_BLOCK,
+	COL_RESV, COL_NAME, NCOLS
+};
+
 struct column {
 	const char *name;
 	const char *help;
@@ -26,58 +32,194 @@ struct column {
 	int flags;
 };
 
-static const struct column columns[] = {
-	{ "GROUP", "IOMMU group number", 5, SCOLS_FL_TREE },
-	{ "TYPE", "default domain type (sysfs type)", 8, 0 },
-	{ "DEVICE", "device address", 12, 0 },
-	{ "CLASS", "PCI class code", 8, 0 },
-	{ "ID", "vendor:device", 9, 0 },
-	{ "DRIVER", "bound driver", 10, 0 },
-	{ "NET", "network interfaces", 6, 0 },
-	{ "BLOCK", "block devices", 6, 0 },
-	{ "RESV", "reserved regions (start-end type)", 0.2, SCOLS_FL_WRAP },
-	{ "NAME", "device name (hwdb)", 0.3, SCOLS_FL_TRUNC },
+static const struct column columns[NCOLS] = {
+	[COL_GROUP] = { "GROUP", "IOMMU group number", 5, SCOLS_FL_TREE },
+	[COL_TYPE] = { "TYPE", "default domain type (sysfs type)", 8, 0 },
+	[COL_DEVICE] = { "DEVICE", "device address", 12, 0 },
+	[COL_CLASS] = { "CLASS", "PCI class code", 8, 0 },
+	[COL_ID] = { "ID", "vendor:device", 9, 0 },
+	[COL_DRIVER] = { "DRIVER", "bound driver", 10, 0 },
+	[COL_NET] = { "NET", "network interfaces", 6, 0 },
+	[COL_BLOCK] = { "BLOCK", "block devices", 6, 0 },
+	[COL_RESV] = { "RESV", "reserved regions (start-end type)", 0.2, SCOLS_FL_WRAP },
+	[COL_NAME] = { "NAME", "device name (hwdb)", 0.3, SCOLS_FL_TRUNC },
 };
-#define NCOLS (sizeof(columns) / sizeof(columns[0]))
 static const char default_cols[] = "GROUP,TYPE,DEVICE,CLASS,ID,DRIVER,NET,BLOCK,NAME";
+
+/* ---- the commands and their options: usage, checks and completion ---- */
+
+enum command_id {
+	CMD_LIST, CMD_SHOW, CMD_SET_TYPE, CMD_EXPLAIN, CMD_RECOVER, CMD_APPLY, CMD_UNPERSIST,
+	CMD_LIST_PERSISTED, NCMDS
+};
+#define FOR(cmd) (1u << (cmd))
+
+struct invocation;
+
+struct command {
+	const char *name;
+	int nargs;		/* exactly this many arguments */
+	const char *args;	/* their names, for usage and messages */
+	const char *help;
+	int (*run)(struct invocation *inv, char **args);
+};
+
+enum option_id {
+	OPT_JSON = 256, OPT_RAW, OPT_NOHEADINGS, OPT_OUTPUT, OPT_SYSROOT, OPT_YES, OPT_FORCE,
+	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_HELP
+};
+
+struct option_def {
+	enum option_id id;
+	char short_name;	/* 0: long only */
+	const char *long_name;
+	const char *arg;	/* NULL: takes none */
+	const char *help;
+	unsigned int commands;	/* FOR() the commands it means something to; 0: all */
+	bool only_there;	/* refused with any other command */
+};
+
+static const struct option_def options[] = {
+	{ OPT_JSON, 'J', "json", NULL, "JSON output", 0, false },
+	{ OPT_RAW, 'r', "raw", NULL, "raw output", 0, false },
+	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", 0, false },
+	{ OPT_OUTPUT, 'o', "output", "LIST", "columns to print (default below)",
+	  FOR(CMD_LIST) | FOR(CMD_SHOW), false },
+	{ OPT_SYSROOT, 0, "sysroot", "DIR", "read sysfs below DIR instead of /", 0, false },
+	{ OPT_YES, 'y', "yes", NULL, "do not ask before unbinding drivers",
+	  FOR(CMD_SET_TYPE), true },
+	{ OPT_FORCE, 'f', "force", NULL, "go on although a NIC carries addresses or routes",
+	  FOR(CMD_SET_TYPE), true },
+	{ OPT_DRY_RUN, 0, "dry-run", NULL, "print the checks and the plan, change nothing",
+	  FOR(CMD_SET_TYPE), true },
+	{ OPT_WAIT, 0, "wait", NULL, "wait for another set-type instead of failing",
+	  FOR(CMD_SET_TYPE), true },
+	{ OPT_PERSIST, 0, "persist", NULL, "apply the type again at every boot",
+	  FOR(CMD_SET_TYPE), true },
+	{ OPT_ROOT, 0, "root", "DIR", "persistence files below DIR instead of /",
+	  FOR(CMD_SET_TYPE) | FOR(CMD_APPLY) | FOR(CMD_UNPERSIST) | FOR(CMD_LIST_PERSISTED),
+	  false },
+	{ OPT_UDEV, 0, "udev", "DEVICE", "apply only what concerns DEVICE (the udev rule's)",
+	  FOR(CMD_APPLY), true },
+	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false },
+};
+#define NOPTS (sizeof(options) / sizeof(options[0]))
+
+static int run_read_side(struct invocation *inv, char **args);
+static int run_set_type(struct invocation *inv, char **args);
+static int run_explain(struct invocation *inv, char **args);
+static int run_recover(struct invocation *inv, char **args);
+static int run_apply(struct invocation *inv, char **args);
+static int run_unpersist(struct invocation *inv, char **args);
+static int run_list_persisted(struct invocation *inv, char **args);
+
+static const struct command commands[NCMDS] = {
+	[CMD_LIST] = { "list", 0, "", "the IOMMU groups and their devices", run_read_side },
+	[CMD_SHOW] = { "show", 1, "TARGET", "the group of TARGET", run_read_side },
+	[CMD_SET_TYPE] = { "set-type", 2, "TARGET TYPE",
+			   "change the default domain type of TARGET's group", run_set_type },
+	[CMD_EXPLAIN] = { "explain", 2, "TARGET TYPE",
+			  "what set-type would check and do, and why", run_explain },
+	[CMD_RECOVER] = { "recover", 0, "", "finish or undo an interrupted set-type",
+			  run_recover },
+	[CMD_APPLY] = { "apply", 0, "", "apply the persisted types (at boot, from udev)",
+			run_apply },
+	[CMD_UNPERSIST] = { "unpersist", 1, "TARGET", "forget TARGET's persisted type",
+			    run_unpersist },
+	[CMD_LIST_PERSISTED] = { "list-persisted", 0, "", "the persisted types",
+				 run_list_persisted },
+};
+
+static void option_text(char *buf, size_t len, const struct option_def *o)
+{
+	if (o->short_name)
+		snprintf(buf, len, "-%c, --%s%s%s", o->short_name, o->long_name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+	else
+		snprintf(buf, len, "    --%s%s%s", o->long_name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+}
+
+/* "set-type" or "set-type, apply": the commands an option is for. */
+static void commands_of(char *buf, size_t len, unsigned int mask)
+{
+	buf[0] = '\0';
+	for (int c = 0; c < NCMDS; c++) {
+		size_t used = strlen(buf);
+
+		if (mask & FOR(c))
+			snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+				 commands[c].name);
+	}
+}
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage:\n"
-		"  iommu-admin [options] list\n"
-		"  iommu-admin [options] show TARGET\n"
-		"  iommu-admin [options] set-type TARGET TYPE\n"
-		"  iommu-admin [options] explain TARGET TYPE\n"
-		"  iommu-admin recover\n"
-		"  iommu-admin [--root DIR] apply [--udev DEVICE]\n"
-		"  iommu-admin [--root DIR] unpersist TARGET\n"
-		"  iommu-admin [--root DIR] list-persisted\n"
-		"\nTARGET: a group number, a PCI address (00:02.0 or 0000:00:02.0),\n"
+	char opt[64], cmds[128];
+
+	fprintf(f, "Usage:\n  iommu-admin [options] COMMAND [ARGUMENTS]\n\nCommands:\n");
+	for (int c = 0; c < NCMDS; c++) {
+		snprintf(opt, sizeof(opt), "%s %s", commands[c].name, commands[c].args);
+		fprintf(f, "  %-26s %s\n", opt, commands[c].help);
+	}
+	fprintf(f, "\nTARGET: a group number, a PCI address (00:02.0 or 0000:00:02.0),\n"
 		"a network interface or a block device name.\n"
-		"TYPE: identity, DMA, DMA-FQ or auto.\n"
-		"\nOptions:\n"
-		"  -J, --json            JSON output\n"
-		"  -r, --raw             raw output\n"
-		"  -n, --noheadings      no column headings\n"
-		"  -o, --output LIST     columns to print (default %s)\n"
-		"      --sysroot DIR     read sysfs below DIR instead of /\n"
-		"  -y, --yes             set-type: do not ask before unbinding drivers\n"
-		"  -f, --force           set-type: go on although a NIC carries addresses or routes\n"
-		"      --dry-run         set-type: print the checks and the plan, change nothing\n"
-		"      --wait            set-type: wait for another set-type instead of failing\n"
-		"      --persist         set-type: apply the type again at every boot\n"
-		"      --root DIR        persistence files below DIR instead of /\n"
-		"  -h, --help            this text\n"
-		"\nColumns:\n", default_cols);
+		"TYPE: identity, DMA, DMA-FQ or auto.\n\nOptions:\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		option_text(opt, sizeof(opt), &options[i]);
+		commands_of(cmds, sizeof(cmds), options[i].commands);
+		fprintf(f, "  %-22s%s%s%s\n", opt, cmds[0] ? cmds : "", cmds[0] ? ": " : "",
+			options[i].help);
+	}
+	fprintf(f, "\nColumns (default %s):\n", default_cols);
 	for (size_t i = 0; i < NCOLS; i++)
 		fprintf(f, "  %-8s %s\n", columns[i].name, columns[i].help);
 }
 
+/*
+ * The words the bash completion offers, from the tables above:
+ * "commands", "columns", or "options COMMAND" (COMMAND may be "").
+ */
+static int complete(int argc, char **argv)
+{
+	const char *what = argc > 0 ? argv[0] : "";
+	int cmd = -1;
+
+	if (!strcmp(what, "commands")) {
+		for (int c = 0; c < NCMDS; c++)
+			printf("%s\n", commands[c].name);
+		return EXIT_DONE;
+	}
+	if (!strcmp(what, "columns")) {
+		for (size_t i = 0; i < NCOLS; i++)
+			printf("%s\n", columns[i].name);
+		return EXIT_DONE;
+	}
+	if (strcmp(what, "options")) {
+		fprintf(stderr, "iommu-admin: __complete commands | columns | options [COMMAND]\n");
+		return EXIT_USAGE;
+	}
+	for (int c = 0; c < NCMDS && argc > 1; c++)
+		if (!strcmp(argv[1], commands[c].name))
+			cmd = c;
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct option_def *o = &options[i];
+
+		/* With no command yet, the options that need none. */
+		if (o->commands && (cmd < 0 || !(o->commands & FOR(cmd))))
+			continue;
+		if (o->short_name)
+			printf("-%c\n", o->short_name);
+		printf("--%s\n", o->long_name);
+	}
+	return EXIT_DONE;
+}
+
 static int column_index(const char *name, size_t len)
 {
-	for (size_t i = 0; i < NCOLS; i++)
+	for (int i = 0; i < NCOLS; i++)
 		if (strlen(columns[i].name) == len && !strncasecmp(columns[i].name, name, len))
-			return (int)i;
+			return i;
 	return -1;
 }
 
@@ -108,8 +250,8 @@ static void group_rows(struct out *o, const struct ia_group *g)
 	char buf[4096];
 
 	snprintf(buf, sizeof(buf), "%d", g->id);
-	set(gl, o->idx[0], buf);
-	set(gl, o->idx[1], g->type_text);
+	set(gl, o->idx[COL_GROUP], buf);
+	set(gl, o->idx[COL_TYPE], g->type_text);
 	buf[0] = '\0';
 	for (int i = 0; i < g->nresv; i++) {
 		size_t used = strlen(buf);
@@ -118,23 +260,23 @@ static void group_rows(struct out *o, const struct ia_group *g)
 			 (unsigned long long)g->resv[i].start, (unsigned long long)g->resv[i].end,
 			 g->resv[i].type);
 	}
-	set(gl, o->idx[8], buf);
+	set(gl, o->idx[COL_RESV], buf);
 	for (int i = 0; i < g->ndevs; i++) {
 		const struct ia_device *d = &g->devs[i];
 		struct libscols_line *dl = scols_table_new_line(o->tb, gl);
 
-		set(dl, o->idx[2], d->addr);
-		set(dl, o->idx[3], d->class_);
+		set(dl, o->idx[COL_DEVICE], d->addr);
+		set(dl, o->idx[COL_CLASS], d->class_);
 		if (d->vendor[0]) {
 			snprintf(buf, sizeof(buf), "%s:%s", d->vendor, d->device);
-			set(dl, o->idx[4], buf);
+			set(dl, o->idx[COL_ID], buf);
 		}
-		set(dl, o->idx[5], d->driver);
+		set(dl, o->idx[COL_DRIVER], d->driver);
 		join(buf, sizeof(buf), &d->net);
-		set(dl, o->idx[6], buf);
+		set(dl, o->idx[COL_NET], buf);
 		join(buf, sizeof(buf), &d->block);
-		set(dl, o->idx[7], buf);
-		set(dl, o->idx[9], d->name);
+		set(dl, o->idx[COL_BLOCK], buf);
+		set(dl, o->idx[COL_NAME], d->name);
 	}
 }
 
@@ -150,7 +292,7 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 	const char *p = op->output ? op->output : default_cols;
 	int pos = 0;
 
-	for (size_t i = 0; i < NCOLS; i++)
+	for (int i = 0; i < NCOLS; i++)
 		o.idx[i] = -1;
 	o.tb = scols_new_table();
 	if (!o.tb) {
@@ -176,7 +318,7 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 			scols_unref_table(o.tb);
 			return EXIT_FAILED;
 		}
-		if (c == 0)
+		if (c == COL_GROUP)
 			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
 		o.idx[c] = pos++;
 		p += len + (p[len] == ',');
@@ -193,18 +335,6 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 	scols_unref_table(o.tb);
 	return EXIT_DONE;
 }
-
-struct command {
-	const char *name;
-	int nargs;		/* exact; -1: zero or one (apply) */
-	const char *args;
-};
-
-static const struct command commands[] = {
-	{ "list", 0, "" }, { "show", 1, "TARGET" }, { "set-type", 2, "TARGET TYPE" },
-	{ "explain", 2, "TARGET TYPE" }, { "recover", 0, "" }, { "apply", 0, "" },
-	{ "unpersist", 1, "TARGET" }, { "list-persisted", 0, "" },
-};
 
 static int read_side(const struct opts *op, const char *cmd, const char *target)
 {
@@ -233,99 +363,155 @@ static int read_side(const struct opts *op, const char *cmd, const char *target)
 	return ret;
 }
 
-int main(int argc, char **argv)
-{
-	enum { OPT_SYSROOT = 256, OPT_DRY, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV };
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, OPT_DRY },
-		{ "wait", no_argument, NULL, OPT_WAIT },
-		{ "persist", no_argument, NULL, OPT_PERSIST },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "udev", required_argument, NULL, OPT_UDEV },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct opts op = { .sysroot = "/" };
-	struct set_opts so = { .sysroot = "/", .root = "/" };
-	const struct command *cmd = NULL;
-	const char *udev_dev = NULL;
-	int c, nargs;
+struct invocation {
+	const struct command *cmd;
+	struct opts read;
+	struct set_opts change;
+	const char *udev_dev;
+};
 
-	while ((c = getopt_long(argc, argv, "Jrno:yfh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'J': op.json = so.json = true; break;
-		case 'r': op.raw = so.raw = true; break;
-		case 'n': op.noheadings = so.noheadings = true; break;
-		case 'o': op.output = optarg; break;
-		case 'y': so.yes = true; break;
-		case 'f': so.force = true; break;
-		case OPT_SYSROOT: op.sysroot = so.sysroot = optarg; break;
-		case OPT_DRY: so.dry_run = true; break;
-		case OPT_WAIT: so.wait = true; break;
-		case OPT_PERSIST: so.persist = true; break;
-		case OPT_ROOT: so.root = optarg; break;
-		case OPT_UDEV: udev_dev = optarg; break;
-		case 'h': usage(stdout); return EXIT_DONE;
-		default: usage(stderr); return EXIT_USAGE;
+static int run_read_side(struct invocation *inv, char **args)
+{
+	return read_side(&inv->read, inv->cmd->name, args[0]);
+}
+
+static int run_set_type(struct invocation *inv, char **args)
+{
+	return cmd_set_type(&inv->change, args[0], args[1]);
+}
+
+static int run_explain(struct invocation *inv, char **args)
+{
+	return cmd_explain(&inv->change, args[0], args[1]);
+}
+
+static int run_recover(struct invocation *inv, char **args __attribute__((unused)))
+{
+	return cmd_recover(&inv->change);
+}
+
+static int run_apply(struct invocation *inv, char **args __attribute__((unused)))
+{
+	inv->change.quiet = inv->udev_dev != NULL;
+	return cmd_apply(&inv->change, inv->udev_dev);
+}
+
+static int run_unpersist(struct invocation *inv, char **args)
+{
+	return cmd_unpersist(&inv->change, args[0]);
+}
+
+static int run_list_persisted(struct invocation *inv, char **args __attribute__((unused)))
+{
+	return cmd_list_persisted(&inv->change);
+}
+
+/* getopt_long's tables, made from options[]. */
+static void getopt_tables(struct option *longopts, char *shortopts)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		longopts[i] = (struct option){ options[i].long_name,
+					       options[i].arg ? required_argument : no_argument,
+					       NULL, options[i].id };
+		if (options[i].short_name) {
+			shortopts[n++] = options[i].short_name;
+			if (options[i].arg)
+				shortopts[n++] = ':';
 		}
 	}
+	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+	shortopts[n] = '\0';
+}
+
+static const struct option_def *option_by_id(int id)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if ((int)options[i].id == id ||
+		    (options[i].short_name && options[i].short_name == id))
+			return &options[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 * NOPTS + 1], names[128];
+	struct invocation inv = { .read.sysroot = "/",
+				  .change = { .sysroot = "/", .root = "/" } };
+	const struct option_def *given[NOPTS];
+	size_t ngiven = 0;
+	int c, nargs;
+
+	/* The bash completion asks the tables here (hidden: not a command). */
+	if (argc >= 2 && !strcmp(argv[1], "__complete"))
+		return complete(argc - 2, argv + 2);
+	getopt_tables(longopts, shortopts);
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_def *o = option_by_id(c);
+
+		if (!o) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (ngiven < NOPTS)
+			given[ngiven++] = o;
+		switch (o->id) {
+		case OPT_JSON: inv.read.json = inv.change.json = true; break;
+		case OPT_RAW: inv.read.raw = inv.change.raw = true; break;
+		case OPT_NOHEADINGS: inv.read.noheadings = inv.change.noheadings = true; break;
+		case OPT_OUTPUT: inv.read.output = optarg; break;
+		case OPT_SYSROOT: inv.read.sysroot = inv.change.sysroot = optarg; break;
+		case OPT_YES: inv.change.yes = true; break;
+		case OPT_FORCE: inv.change.force = true; break;
+		case OPT_DRY_RUN: inv.change.dry_run = true; break;
+		case OPT_WAIT: inv.change.wait = true; break;
+		case OPT_PERSIST: inv.change.persist = true; break;
+		case OPT_ROOT: inv.change.root = optarg; break;
+		case OPT_UDEV: inv.udev_dev = optarg; break;
+		case OPT_HELP: usage(stdout); return EXIT_DONE;
+		}
+	}
+	names[0] = '\0';
+	for (int i = 0; i < NCMDS; i++) {
+		size_t used = strlen(names);
+
+		snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+			 commands[i].name);
+	}
 	if (optind >= argc) {
-		fprintf(stderr, "iommu-admin: no command (list, show, set-type, explain, recover, "
-			"apply, unpersist, list-persisted)\n");
+		fprintf(stderr, "iommu-admin: no command (%s)\n", names);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (int i = 0; i < NCMDS; i++)
 		if (!strcmp(argv[optind], commands[i].name))
-			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "iommu-admin: unknown command '%s' (list, show, set-type, explain, "
-			"recover, apply, unpersist, list-persisted)\n", argv[optind]);
+			inv.cmd = &commands[i];
+	if (!inv.cmd) {
+		fprintf(stderr, "iommu-admin: unknown command '%s' (%s)\n", argv[optind], names);
 		return EXIT_USAGE;
 	}
 	nargs = argc - optind - 1;
-	if (nargs != cmd->nargs) {
-		if (cmd->nargs)
-			fprintf(stderr, "iommu-admin: %s needs %s\n", cmd->name, cmd->args);
+	if (nargs != inv.cmd->nargs) {
+		if (inv.cmd->nargs)
+			fprintf(stderr, "iommu-admin: %s needs %s\n", inv.cmd->name, inv.cmd->args);
 		else
-			fprintf(stderr, "iommu-admin: %s takes no argument\n", cmd->name);
+			fprintf(stderr, "iommu-admin: %s takes no argument\n", inv.cmd->name);
 		return EXIT_USAGE;
 	}
-	if ((so.dry_run || so.persist || so.yes || so.force || so.wait) &&
-	    strcmp(cmd->name, "set-type")) {
-		fprintf(stderr, "iommu-admin: --yes, --force, --dry-run, --wait and --persist are "
-			"set-type's options\n");
-		return EXIT_USAGE;
+	for (size_t i = 0; i < ngiven; i++) {
+		if (given[i]->only_there && !(given[i]->commands & FOR(inv.cmd - commands))) {
+			commands_of(names, sizeof(names), given[i]->commands);
+			fprintf(stderr, "iommu-admin: --%s is one of %s's options\n",
+				given[i]->long_name, names);
+			return EXIT_USAGE;
+		}
 	}
-	if (udev_dev && strcmp(cmd->name, "apply")) {
-		fprintf(stderr, "iommu-admin: --udev is apply's option\n");
-		return EXIT_USAGE;
-	}
-	if (so.dry_run && so.persist) {
+	if (inv.change.dry_run && inv.change.persist) {
 		fprintf(stderr, "iommu-admin: --dry-run changes nothing, --persist records a change: "
 			"not both\n");
 		return EXIT_USAGE;
 	}
-	if (!strcmp(cmd->name, "list") || !strcmp(cmd->name, "show"))
-		return read_side(&op, cmd->name, argv[optind + 1]);
-	if (!strcmp(cmd->name, "set-type"))
-		return cmd_set_type(&so, argv[optind + 1], argv[optind + 2]);
-	if (!strcmp(cmd->name, "explain"))
-		return cmd_explain(&so, argv[optind + 1], argv[optind + 2]);
-	if (!strcmp(cmd->name, "recover"))
-		return cmd_recover(&so);
-	if (!strcmp(cmd->name, "apply")) {
-		so.quiet = udev_dev != NULL;
-		return cmd_apply(&so, udev_dev);
-	}
-	if (!strcmp(cmd->name, "unpersist"))
-		return cmd_unpersist(&so, argv[optind + 1]);
-	return cmd_list_persisted(&so);
+	return inv.cmd->run(&inv, argv + optind + 1);
 }

@@ -175,14 +175,15 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 	strf(path, sizeof(path), "%s/type", gdir);
 	if (read_text(path, g->type_text, sizeof(g->type_text)))
 		snprintf(g->type_text, sizeof(g->type_text), "?");
-	g->type = parse_type(g->type_text, false);
+	g->type = group_type_parse(g->type_text, false);
 	strf(path, sizeof(path), "%s/reserved_regions", gdir);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		struct resv_region r, *nr;
+		const char *bad;
 
-		if (parse_resv_line(line, &r)) {
-			snprintf(why, whylen, "%s: malformed line: %.80s", path, line);
+		if (resv_region_parse(line, &r, &bad)) {
+			snprintf(why, whylen, "%s: malformed line (%s): %.80s", path, bad, line);
 			fclose(f);
 			return -1;
 		}

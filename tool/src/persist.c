@@ -47,8 +47,8 @@ int wishes_parse(const char *buf, size_t len, struct wishes *w, char *why, size_
 		k = sscanf(line, "%255s %255s %1s", addr, type, extra);
 		if (k <= 0)
 			continue;
-		t = k == 2 ? parse_type(type, true) : TYPE_UNKNOWN;
-		if (k != 2 || !valid_dev_name(addr, sizeof(w->v[0].addr)) || t == TYPE_UNKNOWN || t == TYPE_BLOCKED) {
+		t = k == 2 ? group_type_parse(type, true) : GROUP_TYPE_UNKNOWN;
+		if (k != 2 || !valid_dev_name(addr, sizeof(w->v[0].addr)) || t == GROUP_TYPE_UNKNOWN || t == GROUP_TYPE_BLOCKED) {
 			snprintf(why, whylen, "line %d: want DEVICE TYPE (identity, DMA, DMA-FQ, "
 				 "auto)", lineno);
 			return -1;
@@ -164,7 +164,7 @@ int wishes_save(const char *root, const struct wishes *w, const char *exe, char 
 	snprintf(text, sizeof(text), "# IOMMU group types applied at boot (iommu-admin "
 		 "set-type --persist).\n# DEVICE TYPE\n");
 	for (int i = 0; i < w->n; i++)
-		cat(text, sizeof(text), "%s %s\n", w->v[i].addr, type_name(w->v[i].type));
+		cat(text, sizeof(text), "%s %s\n", w->v[i].addr, group_type_name(w->v[i].type));
 	if (put(conf, text, 0644, why, whylen))
 		return -1;
 	if (!w->n) {

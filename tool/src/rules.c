@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The default-domain type rules by kernel version (SPEC §2). The kernel
- * is the judge in the end: these rules only avoid unbinding drivers for a
- * change that cannot succeed, and say why in words.
+ * The default-domain type rules by kernel version (SPEC §2), as
+ * contracts/type_rules.def gives them (the table the selftests check the
+ * kernels against). The kernel is the judge in the end: these rules only
+ * avoid unbinding drivers for a change that cannot succeed, and say why in
+ * words.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "contracts.h"
 #include "rules.h"
 
 int parse_kernel_release(const char *s, struct kver *k)
@@ -43,9 +46,24 @@ int kernel_release(const char *sysroot, struct kver *k)
 	return parse_kernel_release(u.release, k);
 }
 
-static bool at_least(const struct kver *k, int major, int minor)
+/* What kernel @k answers to a write of @row: 0 or -errno (or unverified). */
+static int answer(const struct kver *k, const char *row)
 {
-	return k->major > major || (k->major == major && k->minor >= minor);
+	return type_answer(row, type_profile_of(k->major, k->minor));
+}
+
+static const char *answer_name(int a)
+{
+	return a == 0 ? "0" : a < 0 && strerrorname_np(-a) ? strerrorname_np(-a) : "an unverified answer";
+}
+
+/* The first kernel column whose answer to @row is 0 ("v6.4"), or NULL. */
+static const char *first_allowing(const char *row)
+{
+	for (int p = 0; p < TYPE_PROFILES; p++)
+		if (type_answer(row, p) == 0)
+			return type_profile_name(p);
+	return NULL;
 }
 
 void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_type to,
@@ -54,9 +72,9 @@ void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_typ
 	memset(r, 0, sizeof(*r));
 	r->verdict = RULE_CHANGE;
 	switch (g->type) {
-	case TYPE_IDENTITY: case TYPE_DMA: case TYPE_DMA_FQ:
+	case GROUP_TYPE_IDENTITY: case GROUP_TYPE_DMA: case GROUP_TYPE_DMA_FQ:
 		break;
-	case TYPE_BLOCKED:
+	case GROUP_TYPE_BLOCKED:
 		r->verdict = RULE_REFUSED;
 		snprintf(r->why, sizeof(r->why), "group %d has no default domain the kernel can "
 			 "replace (type '%s')", g->id, g->type_text);
@@ -72,20 +90,23 @@ void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_typ
 	}
 	if (to == g->type) {
 		r->verdict = RULE_NOOP;
-		snprintf(r->why, sizeof(r->why), "group %d is already %s", g->id, type_name(to));
+		snprintf(r->why, sizeof(r->why), "group %d is already %s", g->id, group_type_name(to));
 		return;
 	}
-	if (g->ndevs > 1 && !at_least(k, 6, 4)) {
+	if (g->ndevs > 1 && answer(k, "multi_device") != 0) {
+		const char *from = first_allowing("multi_device");
+
 		r->verdict = RULE_REFUSED;
 		snprintf(r->why, sizeof(r->why), "kernel %s changes the type of single-device "
-			 "groups only (it answers EINVAL); group %d has %d devices", k->release,
-			 g->id, g->ndevs);
+			 "groups only (it answers %s); group %d has %d devices", k->release,
+			 answer_name(answer(k, "multi_device")), g->id, g->ndevs);
 		snprintf(r->advice, sizeof(r->advice), "boot with iommu.passthrough=1 or "
-			 "iommu.strict= for every group, or run a v6.4 or later kernel, which "
-			 "changes multi-device groups");
+			 "iommu.strict= for every group%s%s%s", from ? ", or run a " : "",
+			 from ? from : "", from ? " or later kernel, which changes multi-device "
+			 "groups" : "");
 		return;
 	}
-	if (g->type == TYPE_DMA && to == TYPE_DMA_FQ) {
+	if (g->type == GROUP_TYPE_DMA && to == GROUP_TYPE_DMA_FQ && answer(k, "bound_dma_to_fq") == 0) {
 		r->verdict = RULE_LIVE;
 		snprintf(r->why, sizeof(r->why), "DMA to DMA-FQ is made with drivers bound: "
 			 "nothing is unbound");
@@ -93,5 +114,5 @@ void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_typ
 	}
 	snprintf(r->why, sizeof(r->why), "the change needs every driver of the group unbound "
 		 "(with one bound, kernel %s answers %s)", k->release,
-		 at_least(k, 6, 4) ? "EPERM" : "EBUSY");
+		 answer_name(answer(k, "bound_change")));
 }

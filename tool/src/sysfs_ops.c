@@ -67,8 +67,8 @@ enum group_type group_type_now(int group)
 
 	snprintf(path, sizeof(path), GROUPS "/%d/type", group);
 	if (read_line(path, buf, sizeof(buf)))
-		return TYPE_UNKNOWN;
-	return parse_type(buf, false);
+		return GROUP_TYPE_UNKNOWN;
+	return group_type_parse(buf, false);
 }
 
 /* /dev/kmsg positioned at its end: what the kernel prints from now on. */
@@ -166,47 +166,21 @@ static int wait_bind(struct udev_monitor *mon, const char *addr)
 	return -ETIMEDOUT;
 }
 
-/*
- * nvme brings its controller up after bind returns (a reset work, then the
- * namespace scan), and can still fail there and let go of the device: the
- * driver link alone does not say the disk is back. Wait for the controller
- * to be live; a controller that vanishes or never gets there is a failure.
- * (Unbinding it again before then is what oopses 6.1 on arm64.)
- */
-static int nvme_settle(int group, const char *addr, char *why, size_t whylen)
+/* nvme's controller must be live again, not only bound (lib/iommu_abi.h). */
+static int settle(int group, const char *addr, char *why, size_t whylen)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300], state[32] = "";
-	long deadline = now_ms() + BIND_TIMEOUT_MS;
-	struct dirent *de;
-	DIR *d;
+	char dir[PATH_MAX], state[32];
+	int ret;
 
-	snprintf(dir, sizeof(dir), GROUPS "/%d/devices/%s/nvme", group, addr);
-	if (access(dir, F_OK))
-		return 0;			/* not an nvme controller */
-	do {
-		d = opendir(dir);
-		de = NULL;
-		while (d && (de = readdir(d)) && strncmp(de->d_name, "nvme", 4))
-			;
-		if (de) {
-			snprintf(path, sizeof(path), "%s/%s/state", dir, de->d_name);
-			if (!read_line(path, state, sizeof(state)) && !strcmp(state, "live")) {
-				closedir(d);
-				return 0;
-			}
-		}
-		if (d)
-			closedir(d);
-		if (!de) {
-			snprintf(why, whylen, "binding %s: its nvme controller went away after the "
-				 "bind (the driver's probe failed)", addr);
-			return -ENODEV;
-		}
-		usleep(50000);
-	} while (now_ms() < deadline);
-	snprintf(why, whylen, "binding %s: its nvme controller is still %s after %d s, not live",
-		 addr, state[0] ? state : "unreadable", BIND_TIMEOUT_MS / 1000);
-	return -ETIMEDOUT;
+	snprintf(dir, sizeof(dir), GROUPS "/%d/devices/%s", group, addr);
+	ret = nvme_settle(dir, BIND_TIMEOUT_MS, state, sizeof(state));
+	if (ret == -ENODEV)
+		snprintf(why, whylen, "binding %s: its nvme controller went away after the "
+			 "bind (the driver's probe failed)", addr);
+	else if (ret)
+		snprintf(why, whylen, "binding %s: its nvme controller is still %s after %d s, "
+			 "not live", addr, state, BIND_TIMEOUT_MS / 1000);
+	return ret;
 }
 
 int dev_bind(int group, const char *addr, const char *drv, char *why, size_t whylen)
@@ -241,7 +215,7 @@ int dev_bind(int group, const char *addr, const char *drv, char *why, size_t why
 				 "bound", addr, drv, BIND_TIMEOUT_MS / 1000);
 	}
 	if (!ret)
-		ret = nvme_settle(group, addr, why, whylen);
+		ret = settle(group, addr, why, whylen);
 	if (ret)
 		kmsg_collect(k, why, whylen);
 	else if (k >= 0)
@@ -260,9 +234,9 @@ int group_write_type(int group, enum group_type t, char *why, size_t whylen)
 	int k = kmsg_open(), ret;
 
 	snprintf(path, sizeof(path), GROUPS "/%d/type", group);
-	ret = write_file(path, type_name(t));
+	ret = write_file(path, group_type_name(t));
 	if (ret) {
-		snprintf(why, whylen, "writing %s to %s: %s (errno %d)", type_name(t), path,
+		snprintf(why, whylen, "writing %s to %s: %s (errno %d)", group_type_name(t), path,
 			 strerror(-ret), -ret);
 		kmsg_collect(k, why, whylen);
 	} else if (k >= 0) {

@@ -9,7 +9,7 @@
 
 /* The driver bound to @addr of group @group ("" if none). 0 or -errno. */
 int dev_driver(int group, const char *addr, char *drv, size_t len);
-/* The group's type now (TYPE_UNKNOWN if unreadable). */
+/* The group's type now (GROUP_TYPE_UNKNOWN if unreadable). */
 enum group_type group_type_now(int group);
 
 /* Unbind @addr from its driver. 0 or -errno; @why says what failed. */

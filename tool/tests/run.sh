@@ -210,9 +210,10 @@ if make -s -C "$root/tool" OUT="$(dirname "$(realpath "$admin")")" DESTDIR="$des
 else
 	nok "make install: program, man page, completion" "$(find "$dest" -type f)"
 fi
-# The completion with bash-completion's helpers stubbed: what it offers.
+# The completion with bash-completion's helpers stubbed: what it offers,
+# asking the installed program (as the completion finds it on PATH).
 complete_words() {
-	bash -c '
+	PATH=$dest/usr/sbin:$PATH bash -c '
 		_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD
 			cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; }
 		_filedir() { :; }
@@ -238,6 +239,8 @@ check_completion "DMA DMA-FQ" iommu-admin explain 3 D
 check_completion "--root" iommu-admin list-persisted --ro
 check_completion "GROUP,TYPE" iommu-admin -o GROUP,TY
 check_completion "" iommu-admin recover ""
+check_completion "--udev" iommu-admin apply --ud
+check_completion "" iommu-admin list --dr
 rm -rf "$dest"
 
 big=$(mktemp -d)

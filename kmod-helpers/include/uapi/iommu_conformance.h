@@ -90,6 +90,17 @@ struct iconf_dev_get {
 /* Names of the mock IOMMU's devices: ICONF_MOCK_PREFIX "0" and on. */
 #define ICONF_MOCK_PREFIX	"iconf-mock."
 
+/*
+ * The mock IOMMU's bug knobs (contracts/mock_knobs.def, which needs to be
+ * on the include path): /sys/module/iommu_mock/parameters/knob takes and
+ * shows their names, and refuses any other with -EINVAL.
+ */
+enum iconf_mock_knob {
+#define MOCK_KNOB(name, rules, imitates) ICONF_MOCK_KNOB_##name,
+#include "mock_knobs.def"
+	ICONF_MOCK_KNOBS
+};
+
 /* Which domain the core says a device is on (iommu_get_domain_for_dev). */
 enum iconf_where {
 	ICONF_ON_NONE = 0,	/* NULL: no domain */

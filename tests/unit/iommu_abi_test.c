@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of lib/iommu_abi, which the selftests and iommu-admin share:
+ * a parser that accepts garbage would let a broken kernel pass the groups
+ * checks, or make iommu-admin act on a misread group.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "iommu_abi.h"
+
+struct bad_line {
+	const char *line;
+	const char *why;
+};
+
+TEST(resv_region_accepts_what_the_kernel_prints)
+{
+	static const char *const good[] = {
+		"0x00000000fee00000 0x00000000feefffff msi\n",
+		"0x0000000000000000 0x0000000000ffffff direct-relaxable\n",
+		"0x00000000000a0000 0x00000000000bffff direct",
+		"0x0000000008000000 0x00000000080fffff reserved\n",
+		"0xffffffffffffffff 0xffffffffffffffff msi\n",
+	};
+	struct resv_region r;
+	const char *why = NULL;
+
+	/* Braces: the harness's EXPECT is a for loop of its own. */
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		EXPECT_EQ(0, resv_region_parse(good[i], &r, &why))
+			TH_LOG("\"%s\" refused: %s", good[i], why);
+	}
+	ASSERT_EQ(0, resv_region_parse(good[0], &r, &why));
+	EXPECT_EQ(0xfee00000ULL, r.start);
+	EXPECT_EQ(0xfeefffffULL, r.end);
+	EXPECT_STREQ("msi", r.type);
+}
+
+TEST(resv_region_refuses_malformed_lines)
+{
+	static const struct bad_line bad[] = {
+		{ "", "start is not" },
+		{ "0xfee00000 0x00000000feefffff msi", "start is not" },
+		{ "0x00000000FEE00000 0x00000000feefffff msi", "start is not" },
+		{ "00000000fee00000000 0x00000000feefffff msi", "start is not" },
+		{ "0x00000000fee00000  0x00000000feefffff msi", "end is not" },
+		{ "0x00000000fee00000 0x00000000feefffff", "no single space after end" },
+		{ "0x00000000fee00000 0x00000000feefffffmsi", "no single space after end" },
+		{ "0x00000000fee00000 0x00000000feefffff ", "type missing" },
+		{ "0x00000000fee00000 0x00000000feefffff MSI", "the type is not lower-case" },
+		{ "0x00000000fee00000 0x00000000feefffff msi_sw", "the type is not lower-case" },
+		{ "0x00000000feefffff 0x00000000fee00000 msi", "start is above end" },
+		{ "0x00000000fee00000 0x00000000feefffff msi\nextra", "text after" },
+		{ "0x00000000fee00000 0x00000000feefffff averyveryverylongtypename", "type missing or too long" },
+	};
+	struct resv_region r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *why = "";
+
+		EXPECT_EQ(-1, resv_region_parse(bad[i].line, &r, &why))
+			TH_LOG("\"%s\" accepted", bad[i].line);
+		EXPECT_EQ(0, strncmp(why, bad[i].why, strlen(bad[i].why)))
+			TH_LOG("\"%s\": said \"%s\", wanted \"%s\"", bad[i].line, why,
+			       bad[i].why);
+	}
+}
+
+TEST(resv_region_types_known_and_new)
+{
+	struct resv_region r;
+	const char *why;
+
+	/* A type a later kernel may add parses; it is not a documented one. */
+	ASSERT_EQ(0, resv_region_parse("0x00000000fee00000 0x00000000feefffff msi-sw\n", &r,
+				       &why));
+	EXPECT_FALSE(resv_type_documented(r.type));
+	EXPECT_TRUE(resv_type_documented("direct-relaxable"));
+}
+
+TEST(group_type_values)
+{
+	static const char *const documented[] = {
+		"blocked", "identity", "unmanaged", "DMA", "DMA-FQ", "unknown",
+	};
+	static const char *const undocumented[] = {
+		"", "dma", "DMA-SQ", "DMA-FQ ", "auto", "identity\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(documented); i++) {
+		EXPECT_TRUE(group_type_documented(documented[i]))
+			TH_LOG("%s refused", documented[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(undocumented); i++) {
+		EXPECT_FALSE(group_type_documented(undocumented[i]))
+			TH_LOG("\"%s\" accepted", undocumented[i]);
+	}
+}
+
+TEST(group_type_parse_and_name)
+{
+	EXPECT_EQ((int)GROUP_TYPE_DMA_FQ, (int)group_type_parse("DMA-FQ\n", false));
+	EXPECT_EQ((int)GROUP_TYPE_UNMANAGED, (int)group_type_parse("unmanaged", false));
+	/* What a write takes is not what reading shows. */
+	EXPECT_EQ((int)GROUP_TYPE_UNKNOWN, (int)group_type_parse("unmanaged", true));
+	EXPECT_EQ((int)GROUP_TYPE_AUTO, (int)group_type_parse("auto", true));
+	EXPECT_EQ((int)GROUP_TYPE_UNKNOWN, (int)group_type_parse("auto", false));
+	EXPECT_EQ((int)GROUP_TYPE_UNKNOWN, (int)group_type_parse("DMA\nx", true));
+	EXPECT_STREQ("identity", group_type_name(GROUP_TYPE_IDENTITY));
+	EXPECT_STREQ("unknown", group_type_name(GROUP_TYPE_UNKNOWN));
+	EXPECT_STREQ("unknown", group_type_name((enum group_type)99));
+}
+
+/* A fake PCI device directory, with an nvme controller in @state if set. */
+static void fake_device(char *dir, size_t len, const char *state)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(dir, len, "/tmp/iommu_abi_test.XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	if (!state)
+		return;
+	snprintf(path, sizeof(path), "%s/nvme", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/nvme/nvme97", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/nvme/nvme97/state", dir);
+	f = fopen(path, "w");
+	fprintf(f, "%s\n", state);
+	fclose(f);
+}
+
+static void remove_device(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		abort();
+}
+
+TEST(nvme_settle_no_controller_is_settled)
+{
+	char dir[64], state[32];
+
+	fake_device(dir, sizeof(dir), NULL);
+	EXPECT_EQ(0, nvme_settle(dir, 100, state, sizeof(state)));
+	remove_device(dir);
+}
+
+TEST(nvme_settle_times_out_naming_the_state)
+{
+	char dir[64], state[32];
+
+	fake_device(dir, sizeof(dir), "resetting");
+	EXPECT_EQ(-ETIMEDOUT, nvme_settle(dir, 150, state, sizeof(state)));
+	EXPECT_STREQ("resetting", state);
+	remove_device(dir);
+}
+
+TEST_HARNESS_MAIN
