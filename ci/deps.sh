@@ -9,7 +9,7 @@ set -euo pipefail
 
 declare -A pkgs=(
 	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
-	[gate]="qemu-system-x86 busybox-static cpio perl libtap-formatter-junit-perl kmod xz-utils python3 coreutils iproute2 e2fsprogs"
+	[gate]="qemu-system-x86 busybox-static cpio perl kmod xz-utils python3 coreutils iproute2 e2fsprogs"
 	[check]="clang libclang-rt-14-dev"
 	[static]="coccinelle python3 xz-utils patch"
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"

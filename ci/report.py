@@ -10,14 +10,13 @@ import argparse
 import json
 import os
 import re
-import shlex
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "contracts"))
 import console  # noqa: E402
+import envfile  # noqa: E402
 import expect  # noqa: E402
 import ktap  # noqa: E402
 import contracts  # noqa: E402
@@ -319,15 +318,50 @@ def write_tap(path, results):
                     f.write(f"# {d}\n")
 
 
-def junit(out, names):
-    taps = [os.path.join(out, "tap", n + ".tap") for n in names]
-    with open(os.path.join(out, "junit.xml"), "w") as f:
-        p = subprocess.run(["prove", "--formatter", "TAP::Formatter::JUnit",
-                            "--exec", "cat", *taps], stdout=f, stderr=subprocess.PIPE,
-                           text=True)
-    # prove exits non-zero when a test failed; only a missing file is ours.
-    if os.path.getsize(os.path.join(out, "junit.xml")) == 0:
-        die(f"prove wrote no JUnit: {p.stderr.strip()}")
+def junit(out, names, results, kernel):
+    """JUnit XML from the same results as summary.json: one testsuite per
+    topology; classname TOPOLOGY/PROGRAM and name the test as its program
+    names it, so a test keeps its identity when others are added; time
+    from the runner's timing. A skip, and a test the guest never reached
+    (notrun: its verdict still fails through the topology's vm result),
+    are <skipped>; an expected failure is <skipped type="xfail"> with the
+    profile's reason, as pytest records one; fail and xpass are <failure>."""
+    import xml.etree.ElementTree as ET
+    root = ET.Element("testsuites", name=f"iommu-conformance {kernel}")
+    for n in names:
+        rs = [r for r in results if r["topology"] == n]
+        suite = ET.SubElement(root, "testsuite", name=n, tests=str(len(rs)))
+        counts = {"failures": 0, "skipped": 0}
+        total = 0.0
+        for r in rs:
+            parts = r["name"].split("/", 2)
+            classname = "/".join(parts[:2]) if len(parts) == 3 else r["topology"]
+            case = ET.SubElement(suite, "testcase", classname=classname, name=parts[-1])
+            if r.get("duration_s") is not None:
+                case.set("time", f"{r['duration_s']:.3f}")
+                total += r["duration_s"]
+            outcome = r["result"]
+            if outcome in ("skip", "notrun"):
+                ET.SubElement(case, "skipped", message=f"{outcome}: {r['reason']}".strip())
+                counts["skipped"] += 1
+            elif outcome == "xfail":
+                ET.SubElement(case, "skipped", type="xfail",
+                              message=f"expected failure: {r.get('expected_because', '')}")
+                counts["skipped"] += 1
+            elif outcome in FAILING:
+                fail = ET.SubElement(case, "failure", type=outcome,
+                                     message=f"{outcome}: {r['reason']}".strip())
+                fail.text = "\n".join(r["diagnostics"][:60])
+                counts["failures"] += 1
+            if r["diagnostics"] and outcome not in FAILING:
+                ET.SubElement(case, "system-out").text = "\n".join(r["diagnostics"][:60])
+        suite.set("failures", str(counts["failures"]))
+        suite.set("errors", "0")
+        suite.set("skipped", str(counts["skipped"]))
+        suite.set("time", f"{total:.3f}")
+    ET.indent(root)
+    ET.ElementTree(root).write(os.path.join(out, "junit.xml"), encoding="utf-8",
+                               xml_declaration=True)
 
 
 def cell(rs):
@@ -473,11 +507,10 @@ def main():
     except (OSError, topology.TopologyError) as e:
         die(f"{a.cfg}: {e}")
     names = a.topologies or list(topos)
-    kenv = {}
-    with open(a.kernel_env) as f:
-        for tok in shlex.split(f.read()):
-            key, _, v = tok.partition("=")
-            kenv[key] = v
+    try:
+        kenv = envfile.read(a.kernel_env)
+    except OSError as e:
+        die(f"--kernel-env: {e}")
     try:
         profile = expect.select(a.profiles, kenv["KVER"], a.profile or None)
     except expect.ProfileError as e:
@@ -490,14 +523,10 @@ def main():
         except (OSError, ValueError) as e:
             die(f"BASELINE={a.baseline}: {e}")
 
-    qenv = {}
     try:
-        with open(os.path.join(a.out, "qemu.env")) as f:
-            for tok in shlex.split(f.read()):
-                key, _, v = tok.partition("=")
-                qenv[key] = v
+        qenv = envfile.read(os.path.join(a.out, "qemu.env"))
     except OSError:
-        pass
+        qenv = {}
     summary = {"schema": 1, "kernel": {"release": kenv["KVER"], "source": kenv.get("KDESC", "")},
                "qemu": {"version": qenv.get("QEMU_VERSION"), "source": qenv.get("QEMU_DESC")},
                "profile": profile.name if profile else None, "strict": a.strict,
@@ -536,7 +565,7 @@ def main():
          for d in ds if d.startswith("mutation score:")), None)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    junit(a.out, names)
+    junit(a.out, names, allres, kenv["KVER"])
     groups = []
     for n in names:
         for g in topos[n].programs:

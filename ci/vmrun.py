@@ -15,21 +15,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import envfile  # noqa: E402
 import topology  # noqa: E402
 
 QEMU = {"x86_64": "qemu-system-x86_64", "aarch64": "qemu-system-aarch64"}
 RUNNER_DONE = "# icg-runner-done"
 # Seconds a guest may take to power off once its runner has finished.
 POWEROFF_GRACE = 120
-
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for tok in shlex.split(f.read()):
-            k, _, v = tok.partition("=")
-            env[k] = v
-    return env
 
 
 def nospace(name, value):
@@ -65,9 +57,7 @@ def guest_params(t, a, kenv, bare):
 
 def write_guest_env(path, params):
     """ICG_NAME='value' lines, which the guest's shells source."""
-    with open(path, "w") as f:
-        for k, v in params.items():
-            f.write(f"ICG_{k.upper()}={shlex.quote(v)}\n")
+    envfile.write(path, {f"ICG_{k.upper()}": v for k, v in params.items()})
 
 
 def command(t, a, kenv, scratch, stem, envfile):
@@ -122,9 +112,9 @@ def run_one(t, a, kenv, bare):
     for ext in (".console.log", ".ktap"):
         if os.path.exists(stem + ext):
             os.unlink(stem + ext)
-    envfile = stem + ".guest.env"
-    write_guest_env(envfile, guest_params(t, a, kenv, bare))
-    cmd = command(t, a, kenv, scratch, stem, envfile)
+    guest_env = stem + ".guest.env"
+    write_guest_env(guest_env, guest_params(t, a, kenv, bare))
+    cmd = command(t, a, kenv, scratch, stem, guest_env)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -212,9 +202,9 @@ def main():
     if unknown:
         raise SystemExit(f"vmrun: unknown topology {', '.join(unknown)} "
                          f"(known: {', '.join(topos)})")
-    kenvs = {"x86_64": read_env(a.kernel_env)}
+    kenvs = {"x86_64": envfile.read(a.kernel_env)}
     if a.kernel_env_aarch64:
-        kenvs["aarch64"] = read_env(a.kernel_env_aarch64)
+        kenvs["aarch64"] = envfile.read(a.kernel_env_aarch64)
     missing = sorted({topos[n].arch for n in names} - set(kenvs))
     if missing:
         raise SystemExit(f"vmrun: no kernel for {', '.join(missing)} "

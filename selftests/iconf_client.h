@@ -26,6 +26,24 @@ static inline int iconf_call(int fd, unsigned long cmd, void *arg)
 }
 
 /*
+ * Another subsystem's ioctl (VFIO's, a socket's), with a pointer or a
+ * value: what it returned, or -errno, so a failed assertion names why.
+ */
+static inline int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret = ioctl(fd, req, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static inline int sys_ioctl_val(int fd, unsigned long req, unsigned long val)
+{
+	int ret = ioctl(fd, req, val);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/*
  * Find a PCI device by vendor and one of the device ids (0-terminated).
  * Fills @bdf ("0000:00:03.0") and @driver ("" if none). 0 or -ENOENT.
  */

@@ -441,7 +441,7 @@ TEST_F(rows, vfio_owned)
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	groupfd = open(path, O_RDWR | O_CLOEXEC);
 	owned = container >= 0 && groupfd >= 0 &&
-		!ioctl(groupfd, VFIO_GROUP_SET_CONTAINER, &container);
+		!sys_ioctl(groupfd, VFIO_GROUP_SET_CONTAINER, &container);
 	if (!owned)
 		TH_LOG("cannot set group %d to a VFIO container: %s", group, strerror(errno));
 	got = write_str(_metadata, group, !strcmp(before, "identity") ? "DMA" : "identity");
@@ -974,9 +974,9 @@ static bool nic_up(const char *bdf, char *ifname, size_t len, int *ifindex)
 			snprintf(ifname, len, "%.15s", de->d_name);
 			s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-			if (s >= 0 && !ioctl(s, SIOCGIFFLAGS, &ifr)) {
+			if (s >= 0 && !sys_ioctl(s, SIOCGIFFLAGS, &ifr)) {
 				ifr.ifr_flags |= IFF_UP;
-				ioctl(s, SIOCSIFFLAGS, &ifr);
+				sys_ioctl(s, SIOCSIFFLAGS, &ifr);
 			}
 			if (s >= 0)
 				close(s);

@@ -161,20 +161,20 @@ TEST_F(vfio, two_groups_one_container)
 		TH_LOG("both devices are in group %d: the test needs two groups", self->group[0]);
 	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->container) TH_LOG("/dev/vfio/vfio: %s", strerror(errno));
-	ASSERT_EQ(VFIO_API_VERSION, ioctl(self->container, VFIO_GET_API_VERSION));
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(VFIO_API_VERSION, sys_ioctl_val(self->container, VFIO_GET_API_VERSION, 0));
+	ASSERT_EQ(1, sys_ioctl_val(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	for (int i = 0; i < NDEV; i++) {
 		snprintf(path, sizeof(path), "/dev/vfio/%d", self->group[i]);
 		self->groupfd[i] = open(path, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->groupfd[i]) TH_LOG("%s: %s", path, strerror(errno));
-		ASSERT_EQ(0, ioctl(self->groupfd[i], VFIO_GROUP_GET_STATUS, &st));
+		ASSERT_EQ(0, sys_ioctl(self->groupfd[i], VFIO_GROUP_GET_STATUS, &st));
 		ASSERT_TRUE(!!(st.flags & VFIO_GROUP_FLAGS_VIABLE))
 			TH_LOG("group %d is not viable", self->group[i]);
-		ASSERT_EQ(0, ioctl(self->groupfd[i], VFIO_GROUP_SET_CONTAINER, &self->container))
+		ASSERT_EQ(0, sys_ioctl(self->groupfd[i], VFIO_GROUP_SET_CONTAINER, &self->container))
 			TH_LOG("group %d into the container: %s", self->group[i], strerror(errno));
 		/* The IOMMU model is chosen once the first group is in. */
 		if (i == 0)
-			ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+			ASSERT_EQ(0, sys_ioctl_val(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 				TH_LOG("VFIO_SET_IOMMU: %s", strerror(errno));
 		TH_LOG("group %d joined the container", self->group[i]);
 	}
@@ -185,7 +185,7 @@ TEST_F(vfio, two_groups_one_container)
 	map.iova = MAP_IOVA;
 	map.size = MAP_LEN;
 	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map))
+	ASSERT_EQ(0, sys_ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map))
 		TH_LOG("VFIO_IOMMU_MAP_DMA: %s", strerror(errno));
 
 	for (int i = 0; i < NDEV; i++) {
@@ -208,6 +208,6 @@ TEST_F(vfio, two_groups_one_container)
 		TH_LOG("two groups behind one IOMMU did not share a domain: a compatible domain was refused");
 	unmap.iova = MAP_IOVA;
 	unmap.size = MAP_LEN;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	ASSERT_EQ(0, sys_ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
 	ASSERT_EQ(MAP_LEN, unmap.size);
 }

@@ -227,6 +227,32 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(f.read().count("<testcase "), n)
         self.assertIn("verdict: PASS", p.stdout)
 
+    def test_junit_names_skips_and_xfails(self):
+        import xml.etree.ElementTree as ET
+        p, d = self.run_report("completed", "intel-6.1-recorded.ktap")
+        root = ET.parse(os.path.join(d, "junit.xml")).getroot()
+        with open(os.path.join(d, "summary.json")) as f:
+            tests = json.load(f)["topologies"]["intel"]["tests"]
+        suite = root.find("testsuite")
+        self.assertEqual(suite.get("name"), "intel")
+        cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
+        for r in tests:
+            topo, prog, case = (r["name"].split("/", 2) + ["", ""])[:3]
+            c = cases[(f"{topo}/{prog}", case) if case else (topo, r["name"].split("/")[-1])]
+            # No ordinal in a name: "18 - intel/..." would break history.
+            self.assertFalse(c.get("name")[:1].isdigit(), c.get("name"))
+            skipped = c.find("skipped")
+            if r["result"] in ("skip", "notrun"):
+                self.assertIsNotNone(skipped, r["name"])
+            elif r["result"] == "xfail":
+                self.assertEqual(skipped.get("type"), "xfail", r["name"])
+            elif r["result"] == "pass":
+                self.assertIsNone(skipped, r["name"])
+                self.assertIsNone(c.find("failure"), r["name"])
+        self.assertEqual(int(suite.get("skipped")),
+                         sum(r["result"] in ("skip", "notrun", "xfail") for r in tests))
+        self.assertTrue(any(c.get("time") for c in cases.values()))
+
     def test_failure_exits_1_and_names_it(self):
         p, _ = self.run_report("died", "partial-guest-died.ktap")
         self.assertEqual(p.returncode, 1)
