@@ -209,6 +209,25 @@ debug_results() {
 	return $rc
 }
 suite debug debug_results
+# The kernel's own KTAP parser (tools/testing/kunit/kunit.py parse, from
+# the source the gate unpacks) on every document the gate runs wrote, and
+# on the recorded one: no error, no false crash.
+kunit_parse() {
+	local kunit=$ksft/../kunit/kunit.py n=0 f out
+	[ -f "$kunit" ] || { echo "not ok 1 no kunit.py beside $ksft"; return 1; }
+	for f in "$root/fixtures/ktap/intel-6.1-nested-v1.ktap" "$root"/build/gate*/*.ktap; do
+		[ -s "$f" ] || continue
+		n=$((n + 1))
+		out=$(cd "$(dirname "$kunit")" && python3 kunit.py parse "$f" 2>&1)
+		if grep -qE '\[ERROR\]|\[CRASHED\]' <<<"$out"; then
+			echo "not ok $n kunit.py parse ${f#"$root"/}"
+			grep -E '\[ERROR\]|\[CRASHED\]' <<<"$out" | head -n 8 | sed 's/^/# /'
+		else
+			echo "ok $n kunit.py parse ${f#"$root"/}: $(tail -n 1 <<<"$out" | sed 's/^\[[0-9:]*\] //')"
+		fi
+	done
+}
+suite ktap-kunit kunit_parse
 suite gate-refusals gate_refuses
 # set-type --persist across a reboot: two boots of the intel guest on one disk.
 suite tool-reboot bash "$root/tool/tests/reboot.sh"

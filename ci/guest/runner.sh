@@ -93,21 +93,41 @@ for prog in "$@"; do
 	exe=$bin/$prog
 	[ -x "$exe" ] || exe=$(arg repo)/selftests/$prog	# TEST_PROGS scripts
 	case $prog in */*) exe=$(arg repo)/$prog ;; esac	# bench/ scripts
-	echo "# Subtest: $prog" >&3
+	# KTAP v1 nesting (Documentation/dev-tools/ktap.rst), as the kernel's
+	# parser (kunit.py parse) reads it: the subtest's version line, then
+	# its name, then the program's plan and results, indented.
+	echo "    KTAP version 1" >&3
+	echo "    # Subtest: $prog" >&3
 	start=$EPOCHREALTIME
 	last=$start
+	header=1 running=
 	( cd /tmp && timeout -k 5 "${limit:-300}" "${linebuf[@]}" "$exe" 2>&1
 	  echo "icg-exit $?" ) |
 	while IFS= read -r line; do
 		case $line in
 		icg-exit\ *) echo "${line#icg-exit }" > /tmp/rc.$n; continue ;;
 		esac
+		# The program's own version line: the one above stands for it.
+		if [ -n "$header" ]; then
+			header=
+			case $line in 'TAP version '*|'KTAP version '*) continue ;; esac
+		fi
+		case $line in
+		'#  RUN '*)
+			running=${line#\#  RUN }
+			running=${running#"${running%%[! ]*}"}
+			running=${running% ...} ;;
+		'ok '[0-9]*' # '*|'not ok '[0-9]*' # '*)
+			# v6.1's harness leaves a skipped test's result line
+			# nameless: it gets the name of the test that ran.
+			[ -n "$running" ] && line="${line%% # *} $running # ${line#* # }" ;;
+		esac
 		echo "    $line" >&3
 		case $line in
 		ok\ *|not\ ok\ *)
 			now=$EPOCHREALTIME
 			printf '    # duration_ms: %d\n' $(( (${now/./} - ${last/./}) / 1000 )) >&3
-			last=$now ;;
+			last=$now running= ;;
 		'#  RUN '*) last=$EPOCHREALTIME ;;
 		esac
 	done

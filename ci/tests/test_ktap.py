@@ -93,3 +93,18 @@ class PartialRun(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NestedV1(unittest.TestCase):
+    """The runner's nesting today (KTAP v1 as kunit.py parse reads it:
+    version line, then "# Subtest:", named skips) reads as the recorded
+    run it was converted from."""
+
+    def flat(self, doc):
+        return [(r.name, r.outcome, r.plan,
+                 [(c.name, c.outcome, c.reason, c.duration_ms) for c in r.children])
+                for r in doc.results]
+
+    def test_same_results_as_the_older_nesting(self):
+        self.assertEqual(self.flat(ktap.parse(read("intel-6.1-nested-v1.ktap"))),
+                         self.flat(ktap.parse(read("intel-6.1-recorded.ktap"))))
