@@ -152,6 +152,12 @@ tool_tests() {
 	bash "$root/tool/tests/run.sh" "$out/tool/iommu-admin.asan" "$out/tool/fuzz-parse"
 }
 suite tool tool_tests
+# dkms.conf, built by DKMS in a private tree for this machine's headers.
+dkms_tests() {
+	"$here/deps.sh" dkms || return 1
+	bash "$here/dkms-build.sh"
+}
+suite dkms dkms_tests
 # The gate's own results, one line each (XFAIL lines carry "# TODO").
 gate_results() {
 	bash "$here/gate.sh"

@@ -15,6 +15,7 @@ declare -A pkgs=(
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"
 	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
+	[dkms]="dkms linux-headers-amd64"
 )
 
 want=()

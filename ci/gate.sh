@@ -22,7 +22,8 @@
 #   QEMU=system|bookworm-backports   which QEMU (ci/qemu.sh): this machine's
 #                            7.2, or 10.0 unpacked from bookworm-backports;
 #                            a topology needing a newer one is left out, saying so
-#   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT=300 per program
+#   GATE_TIMEOUT=900         per-VM limit, seconds; TEST_TIMEOUT= per program
+#                            (default: selftests/settings, kselftest's own)
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
 #   GATE_BUILD_ONLY=1        stop once the kernel, modules, selftests and initramfs are ready
@@ -41,6 +42,9 @@ root=$(dirname "$here")
 out=${GATE_OUT:-$root/build/gate}
 
 fail() { echo "gate: $*" >&2; echo "verdict: GATE ERROR (exit 2)" >&2; exit 2; }
+# A program's time limit: the one kselftest's runner reads (selftests/settings).
+ksft_timeout=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$root/selftests/settings")
+[ -n "$ksft_timeout" ] || fail "selftests/settings has no timeout=N line"
 
 # This machine's own release is the default kernel, fetched as it always was.
 [ "${DIST:-}" != "$(. /etc/os-release && echo "$VERSION_CODENAME")" ] || [ -n "${KERNEL_VERSION:-}" ] ||
@@ -157,7 +161,7 @@ fi
 # shellcheck disable=SC2086
 python3 "$here/vmrun.py" --cfg "$cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
-	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-300}" \
+	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-$ksft_timeout}" \
 	--cores "$(nproc)" --guest-env "$genv" $aenv $topos || fail "could not run the VMs"
 
 # The static check beside the dynamic verdicts, on the same kernel's

@@ -22,6 +22,8 @@ FIELDS = {
     "STATIC_CHECK": ("finding", "rules"),
     "MOCK_KNOB": ("name", "rules", "imitates"),
     "GROUP_TYPE": ("id", "text", "shown", "taken"),
+    "KERNEL_REPORT": ("kind", "pattern"),
+    "KERNEL_REPORT_PART": ("pattern",),
     "TYPE_PROFILE": ("column", "name", "major", "minor"),
     # One answer per TYPE_PROFILE column, in the columns' order.
     "TYPE_RULE": ("row", "*answers"),
@@ -117,6 +119,13 @@ def static_checks():
 def mock_knobs():
     """[(knob, [rule, ...], what it imitates)], in the mutation test's order."""
     return [(k.name, k.rules.split(), k.imitates) for k in read("mock_knobs")["MOCK_KNOB"]]
+
+
+def kernel_reports():
+    """[(kind, pattern)] of kernel_log.def, in order, and the part patterns."""
+    t = read("kernel_log")
+    return ([(r.kind, r.pattern) for r in t["KERNEL_REPORT"]],
+            [r.pattern for r in t.get("KERNEL_REPORT_PART", [])])
 
 
 def type_profiles():

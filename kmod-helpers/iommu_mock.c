@@ -25,6 +25,7 @@
 #include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/stringify.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -633,3 +634,5 @@ MODULE_PARM_DESC(replug, "write N: hot-remove device N and add it again");
 module_init(mock_init);
 MODULE_DESCRIPTION("Mock IOMMU with attach_dev bug knobs (selftest helper; fake hardware)");
 MODULE_LICENSE("GPL");
+/* The uapi version: what a selftest must match (ICONF_VERSION). */
+MODULE_VERSION(__stringify(ICONF_ABI_MAJOR) "." __stringify(ICONF_ABI_MINOR));

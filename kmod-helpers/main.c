@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/stringify.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -175,3 +176,5 @@ module_init(iconf_init);
 module_exit(iconf_exit);
 MODULE_DESCRIPTION("IOMMU API conformance test driver (selftest helper)");
 MODULE_LICENSE("GPL");
+/* The uapi version: what a selftest must match (ICONF_VERSION). */
+MODULE_VERSION(__stringify(ICONF_ABI_MAJOR) "." __stringify(ICONF_ABI_MINOR));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -16,22 +17,54 @@
 #include "kmsg.h"
 #include "modload.h"
 
+/* modprobe the module from the kernel's module tree (DKMS installs it there). */
+static bool modprobe_conf(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		execlp("modprobe", "modprobe", "-q", "iommu_conformance", (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Open /dev/iommu_conformance, loading the module if it is not there:
+ * $IOMMU_CONF_KO when set (the gate's build, which an installed module
+ * must not shadow), else by modprobe (DKMS, a kselftest install with the
+ * module installed), else the .ko beside the program (gen_tar, an
+ * install directory).
+ */
 int iconf_open(char *why, size_t whylen)
 {
 	const char *ko = getenv("IOMMU_CONF_KO");
 	int fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	char beside[PATH_MAX];
 	int ret;
 
-	if (fd >= 0 || !ko || !*ko) {
-		if (fd < 0)
-			snprintf(why, whylen, "/dev/" ICONF_DEVICE_NAME ": %s, and no IOMMU_CONF_KO to load",
-				 strerror(errno));
-		return fd < 0 ? -1 : fd;
-	}
-	ret = mod_load(ko);
-	if (ret) {
-		snprintf(why, whylen, "cannot load %s: %s", ko, strerror(-ret));
-		return -1;
+	if (fd >= 0)
+		return fd;
+	if (ko && *ko) {
+		ret = mod_load(ko);
+		if (ret) {
+			snprintf(why, whylen, "cannot load IOMMU_CONF_KO=%s: %s", ko, strerror(-ret));
+			return -1;
+		}
+	} else if (!modprobe_conf()) {
+		conf_ko_path(beside, sizeof(beside));
+		if (access(beside, R_OK)) {
+			snprintf(why, whylen, "no /dev/" ICONF_DEVICE_NAME ": modprobe iommu_conformance failed, no %s, no IOMMU_CONF_KO",
+				 beside);
+			return -1;
+		}
+		ret = mod_load(beside);
+		if (ret) {
+			snprintf(why, whylen, "cannot load %s: %s", beside, strerror(-ret));
+			return -1;
+		}
 	}
 	fd = open("/dev/" ICONF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0)

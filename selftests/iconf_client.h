@@ -13,7 +13,7 @@
 
 #include "uapi/iommu_conformance.h"
 
-/* Open /dev/iommu_conformance, loading $IOMMU_CONF_KO first if needed. */
+/* Open /dev/iommu_conformance, loading the module if needed (iconf_client.c says how). */
 int iconf_open(char *why, size_t whylen);
 /*
  * The one place the selftests make an ioctl of the module: 0, or -errno

@@ -3,21 +3,16 @@
 
 Each finding carries an excerpt and the test program that was running,
 from the "icg: begin/end PROGRAM" markers the guest runner logs."""
+import os
 import re
+import sys
 
-KINDS = [
-    ("kasan", re.compile(r"BUG: KASAN:")),
-    ("kmemleak", re.compile(r"kmemleak: \d+ new suspected memory leaks")),
-    ("lockdep", re.compile(r"WARNING: (possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage)|INFO: possible irq lock inversion")),
-    ("ubsan", re.compile(r"UBSAN:")),
-    ("hung_task", re.compile(r"INFO: task \S+ blocked for more than")),
-    ("panic", re.compile(r"^Kernel panic - not syncing")),
-    ("oops", re.compile(r"\bOops\b|general protection fault|BUG: unable to handle|BUG: kernel NULL pointer dereference")),
-    ("bug", re.compile(r"kernel BUG at|\bBUG: ")),
-    # Up to 6.x: "WARNING: CPU: 0 PID: 1 at file:line func"; today's
-    # kernels: "WARNING: file:line at func+0x1/0x2, CPU#0: comm/pid".
-    ("warning", re.compile(r"WARNING: CPU: \d+ PID: \d+|WARNING: \S+:\d+ at \S+, CPU#\d+")),
-]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "contracts"))
+import contracts  # noqa: E402
+
+# The report patterns: contracts/kernel_log.def, which kmsg.c reads too.
+KINDS = [(kind, re.compile(pattern)) for kind, pattern in contracts.kernel_reports()[0]]
 TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 MARK = re.compile(r"icg: (begin|end) (\S+)")
 END = re.compile(r"---\[ end trace|---\[ end Kernel panic|^={20,}$")

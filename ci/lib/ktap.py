@@ -48,11 +48,26 @@ class Block:
         self.version = None
         self.bailout = None
         self.trailing = []  # diagnostics after the last result
+        self.name = None  # its "# Subtest:" line, KTAP v1's place for it
 
 
 def _indent(line):
     n = len(line) - len(line.lstrip(" "))
     return n // 4
+
+
+def verdict(text):
+    """0 when every top-level result passed or was skipped, 1 when one
+    failed or a program was cut off, 2 when there is no result at all."""
+    doc = parse(text)
+    if not doc.results and not doc.unfinished:
+        return 2
+    bad = [r for r in doc.results if r.outcome == "fail"]
+    for r in bad:
+        print(f"ktap: not ok: {r.name}" + (f" ({r.reason})" if r.reason else ""))
+    if doc.unfinished:
+        print(f"ktap: {doc.unfinished[0] or 'a program'} did not finish")
+    return 1 if bad or doc.unfinished else 0
 
 
 def parse(text):
@@ -104,7 +119,10 @@ def _parse_lines(lines, level):
         if m and last is not None:
             last.duration_ms = int(m.group(1))
             continue
-        m = SUBTEST.match(line) or RUN.match(line)
+        m = SUBTEST.match(line)
+        if m and not blk.results and blk.name is None:
+            blk.name = m.group(1)
+        m = m or RUN.match(line)
         if m:
             name_hint = m.group(1)
             pending_diag = []
@@ -117,7 +135,17 @@ def _parse_lines(lines, level):
         # A nested block with no result line after it: its parent never
         # finished (the program or the guest died). Keep what it said.
         orphan = _parse_lines(child_lines, level + 1)
-        blk.unfinished = (name_hint, orphan)
+        blk.unfinished = (name_hint or orphan.name, orphan)
     else:
         blk.unfinished = None
     return blk
+
+
+if __name__ == "__main__":
+    # ktap.py verdict FILE: the exit status a KTAP document deserves.
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "verdict":
+        print("usage: ktap.py verdict FILE", file=sys.stderr)
+        sys.exit(2)
+    with open(sys.argv[2], errors="replace") as f:
+        sys.exit(verdict(f.read()))

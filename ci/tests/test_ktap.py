@@ -108,3 +108,19 @@ class NestedV1(unittest.TestCase):
     def test_same_results_as_the_older_nesting(self):
         self.assertEqual(self.flat(ktap.parse(read("intel-6.1-nested-v1.ktap"))),
                          self.flat(ktap.parse(read("intel-6.1-recorded.ktap"))))
+
+    def test_cut_off_program_named_from_its_nested_subtest_line(self):
+        old = ktap.parse(read("partial-guest-died.ktap")).unfinished
+        new = ktap.parse(read("partial-guest-died-v1.ktap")).unfinished
+        self.assertEqual(new[0], "iommu_module")
+        self.assertEqual([c.name for c in new[1].results], [c.name for c in old[1].results])
+
+
+class Verdict(unittest.TestCase):
+    """ktap.py verdict: the exit status of make kselftest."""
+
+    def test_pass_fail_cut_off_and_empty(self):
+        self.assertEqual(ktap.verdict("TAP version 13\n1..2\nok 1 a\nok 2 b # SKIP no\n"), 0)
+        self.assertEqual(ktap.verdict("TAP version 13\n1..2\nok 1 a\nnot ok 2 b # exit=1\n"), 1)
+        self.assertEqual(ktap.verdict(read("partial-guest-died-v1.ktap")), 1)
+        self.assertEqual(ktap.verdict("TAP version 13\n"), 2)

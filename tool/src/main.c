@@ -66,7 +66,7 @@ struct command {
 
 enum option_id {
 	OPT_JSON = 256, OPT_RAW, OPT_NOHEADINGS, OPT_OUTPUT, OPT_SYSROOT, OPT_YES, OPT_FORCE,
-	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_HELP
+	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_HELP, OPT_VERSION
 };
 
 struct option_def {
@@ -102,6 +102,7 @@ static const struct option_def options[] = {
 	{ OPT_UDEV, 0, "udev", "DEVICE", "apply only what concerns DEVICE (the udev rule's)",
 	  FOR(CMD_APPLY), true },
 	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false },
+	{ OPT_VERSION, 'V', "version", NULL, "the program's version", 0, false },
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
@@ -242,6 +243,7 @@ static void set(struct libscols_line *ln, int col, const char *val)
 struct out {
 	struct libscols_table *tb;
 	int idx[NCOLS];		/* column -> position in the table, or -1 */
+	bool flat;		/* raw: no tree, each device row names its group (as lsblk -r) */
 };
 
 static void group_rows(struct out *o, const struct ia_group *g)
@@ -263,8 +265,13 @@ static void group_rows(struct out *o, const struct ia_group *g)
 	set(gl, o->idx[COL_RESV], buf);
 	for (int i = 0; i < g->ndevs; i++) {
 		const struct ia_device *d = &g->devs[i];
-		struct libscols_line *dl = scols_table_new_line(o->tb, gl);
+		struct libscols_line *dl = scols_table_new_line(o->tb, o->flat ? NULL : gl);
 
+		if (o->flat) {
+			snprintf(buf, sizeof(buf), "%d", g->id);
+			set(dl, o->idx[COL_GROUP], buf);
+			set(dl, o->idx[COL_TYPE], g->type_text);
+		}
 		set(dl, o->idx[COL_DEVICE], d->addr);
 		set(dl, o->idx[COL_CLASS], d->class_);
 		if (d->vendor[0]) {
@@ -294,6 +301,7 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 
 	for (int i = 0; i < NCOLS; i++)
 		o.idx[i] = -1;
+	o.flat = op->raw && !op->json;
 	o.tb = scols_new_table();
 	if (!o.tb) {
 		fprintf(stderr, "iommu-admin: out of memory\n");
@@ -313,7 +321,7 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 		/* The tree hangs on the first column, whichever it is. */
 		cl = scols_table_new_column(o.tb, columns[c].name, columns[c].width,
 					    (columns[c].flags & ~SCOLS_FL_TREE) |
-					    (pos == 0 ? SCOLS_FL_TREE : 0));
+					    (pos == 0 && !o.flat ? SCOLS_FL_TREE : 0));
 		if (!cl) {
 			scols_unref_table(o.tb);
 			return EXIT_FAILED;
@@ -471,6 +479,7 @@ int main(int argc, char **argv)
 		case OPT_ROOT: inv.change.root = optarg; break;
 		case OPT_UDEV: inv.udev_dev = optarg; break;
 		case OPT_HELP: usage(stdout); return EXIT_DONE;
+		case OPT_VERSION: printf("iommu-admin %s\n", IA_VERSION); return EXIT_DONE;
 		}
 	}
 	names[0] = '\0';

@@ -54,6 +54,19 @@ for t in intel amd mock; do
 	expect_out "$t: list --json" "$t-list.json" --sysroot "$s" -o "$cols" -J list
 	expect_out "$t: list --raw --noheadings" "$t-list.raw" --sysroot "$s" -o "$cols" -r -n list
 done
+# Raw output is for scripts: no tree characters, each device row names its group.
+raw=$("$admin" --sysroot "$fix/intel" -r -n list 2>&1)
+if ! grep -q '[`|]-' <<<"$raw" && grep -q '^6 DMA-FQ 0000:00:1f.2 ' <<<"$raw"; then
+	ok "list --raw: no tree, device rows carry their group"
+else
+	nok "list --raw: no tree, device rows carry their group" "$raw"
+fi
+# --version: the program's version, and nothing else on stdout.
+if "$admin" --version | grep -qE '^iommu-admin [0-9A-Za-z.+~-]+$'; then
+	ok "--version"
+else
+	nok "--version" "$("$admin" --version 2>&1)"
+fi
 expect_out "intel: show by group number" intel-show-group.txt --sysroot "$fix/intel" -o "$cols" show 3
 expect_out "intel: show by short PCI address" intel-show-addr.txt --sysroot "$fix/intel" -o "$cols" show 00:1f.2
 expect_out "intel: show by full PCI address (same group)" intel-show-addr.txt --sysroot "$fix/intel" -o "$cols" show 0000:00:1F.2
