@@ -5,6 +5,8 @@
 #                suite's kernel; KERNELS="bookworm trixie sid": each in turn)
 #   make check   the project's own tests (includes the gate)
 #   make static  the attach_dev static check (KSRC= a tree, DIFF= a patch)
+#   make report MERGE="dir ..."   one report of several gate jobs (GATE_OUT=
+#                dirs): summary.json, junit.xml, one exit code (REPORT_OUT=)
 #   make check-debug   the debug lane: builds the debug kernel once (cached),
 #                      then the gate on it (KERNEL=debug; see README.md)
 # See README.md for the variables each takes.
@@ -12,7 +14,7 @@
 SHELL := /bin/bash
 BUILD ?= $(CURDIR)/build
 
-.PHONY: all gate check check-debug static kselftest modules selftests bench clean help
+.PHONY: all gate check check-debug static kselftest modules selftests bench clean help report
 
 all: selftests
 
@@ -30,6 +32,11 @@ check-debug:
 
 static:
 	@bash static/run.sh
+
+REPORT_OUT ?= $(BUILD)/report
+report:
+	@test -n "$(MERGE)" || { echo 'make report: MERGE="gate-output-dir ..."' >&2; exit 2; }
+	@python3 ci/combine.py --out $(REPORT_OUT) $(MERGE)
 
 # The selftests on this machine, as kselftest runs them; the exit status
 # is the results' (kselftest's own runner exits 0 whatever failed).

@@ -198,6 +198,35 @@ suite gate-trixie gate_on trixie
 # sid (7.2), short: the attach, sysfs and fault programs on intel and the
 # mock, no arm64 (make gate DIST=sid runs it all).
 suite gate-sid gate_on sid TOPOLOGIES="intel none" ARM64=0
+# make report MERGE= over the three kernels' runs above, as a CI merge job
+# would: one exit code, the worst of the runs', and every result in JUnit.
+merge_results() {
+	local dirs=() d want=0 code n_json n_xml
+	for d in gate gate-trixie gate-sid; do
+		[ -f "$root/build/$d/summary.json" ] && dirs+=("$root/build/$d")
+	done
+	[ ${#dirs[@]} -ge 2 ] || { echo "not ok 1 fewer than two gate runs to merge"; return 1; }
+	for d in "${dirs[@]}"; do
+		code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_code"])' "$d/summary.json")
+		[ "$code" -gt "$want" ] && want=$code
+	done
+	make -s -C "$root" report MERGE="${dirs[*]}" REPORT_OUT="$out/merged" >"$out/merge.log" 2>&1
+	code=$?
+	if [ "$code" -eq "$want" ]; then
+		echo "ok 1 merged ${#dirs[@]} runs: exit $code, the worst of the runs'"
+	else
+		echo "not ok 1 merged ${#dirs[@]} runs: exit $code, the runs' worst is $want"
+		tail -n 5 "$out/merge.log" | sed 's/^/# /'
+	fi
+	n_json=$(python3 -c 'import json,sys; print(sum(len(t["tests"]) for t in json.load(open(sys.argv[1]))["topologies"].values()))' "$out/merged/summary.json" 2>/dev/null)
+	n_xml=$(grep -c '<testcase ' "$out/merged/junit.xml" 2>/dev/null)
+	if [ -n "$n_json" ] && [ "$n_json" = "$n_xml" ]; then
+		echo "ok 2 merged JUnit holds every result ($n_xml)"
+	else
+		echo "not ok 2 merged JUnit has ${n_xml:-no} testcases for ${n_json:-no} results"
+	fi
+}
+suite merge merge_results
 # The debug lane, when this machine has built its kernel (make check-debug
 # builds it, about 35 minutes, once): the virtio-iommu topology with the
 # module cycled 100 times, the fail-nth sweep and kmemleak, about 5

@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""One report over several gate runs (ci/kernels.sh): kernel x topology x
-group counts, and the attach_dev matrix with a column per kernel. Reads
-each run's summary.json; the verdicts are the runs' own, not re-judged.
+"""One report over several gate runs: ci/kernels.sh's kernels in turn, or
+the jobs of a CI matrix (make report MERGE="dir ..."): kernel x topology x
+group counts, the attach_dev matrix with a column per kernel, and with
+--out a merged summary.json and junit.xml and one exit code. Reads each
+run's summary.json; the verdicts are the runs' own, not re-judged, so the
+merge of jobs gives the verdict one run of their matrix would: 2 if one
+had a gate error, else 1 if one failed, else 0.
 
-    combine.py SUITE=path/summary.json ..."""
+    combine.py [--out DIR] [LABEL=]path/summary.json ..."""
 import json
 import os
 import sys
@@ -18,10 +22,54 @@ RULES = list(contracts.attach_rules())
 def load(args):
     runs = []
     for a in args:
-        suite, _, path = a.partition("=")
-        with open(path) as f:
-            runs.append((suite, json.load(f)))
+        suite, _, path = a.rpartition("=")
+        if os.path.isdir(path):
+            path = os.path.join(path, "summary.json")
+        try:
+            with open(path) as f:
+                s = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"combine: {path}: {e}")
+        runs.append((suite or s["kernel"]["release"], s))
     return runs
+
+
+def merge(runs):
+    """One summary of several runs. A topology keeps its name when every
+    run is of one kernel, else it is KERNEL/TOPOLOGY; the same topology of
+    the same kernel in two runs is refused (which one would count?)."""
+    kernels = {s["kernel"]["release"] for _, s in runs}
+    topologies, sources, errors, totals = {}, {}, [], {}
+    for label, s in runs:
+        for n, t in s["topologies"].items():
+            key = n if len(kernels) == 1 else f"{s['kernel']['release']}/{n}"
+            if key in topologies:
+                raise SystemExit(f"combine: topology {key} is in both {sources[key]} and {label}")
+            topologies[key], sources[key] = t, label
+            for r in t["tests"]:
+                totals[r["result"]] = totals.get(r["result"], 0) + 1
+        errors += s.get("gate_errors", [])
+    code = max((s["exit_code"] for _, s in runs), default=2)
+    verdict = {0: "PASS", 1: "FAIL", 2: "GATE ERROR"}[code]
+    return {"schema": 1, "merged_from": [label for label, _ in runs],
+            "runs": [{"label": label, "kernel": s["kernel"], "qemu": s.get("qemu"),
+                      "profile": s["profile"], "verdict": s["verdict"],
+                      "exit_code": s["exit_code"], "topologies": list(s["topologies"])}
+                     for label, s in runs],
+            "topologies": topologies, "totals": totals, "gate_errors": errors,
+            "exit_code": code, "verdict": verdict}
+
+
+def write_merged(out, runs):
+    m = merge(runs)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(m, f, indent=1)
+    report.junit(os.path.join(out, "junit.xml"),
+                 [(k, t["tests"]) for k, t in m["topologies"].items()],
+                 "iommu-conformance " + " ".join(sorted({r["kernel"]["release"]
+                                                         for r in m["runs"]})))
+    return m
 
 
 def table(rows):
@@ -31,6 +79,11 @@ def table(rows):
 
 
 def main(argv):
+    out = None
+    if argv[:1] == ["--out"]:
+        out, argv = argv[1], argv[2:]
+    if not argv:
+        raise SystemExit("usage: combine.py [--out DIR] [LABEL=]DIR-or-summary.json ...")
     runs = load(argv)
     groups = []
     for _, s in runs:
@@ -63,7 +116,13 @@ def main(argv):
     print()
     for suite, s in runs:
         print(f"{suite}: {s['verdict']} (exit {s['exit_code']}), profile {s['profile'] or 'none'}")
+    if out:
+        m = write_merged(out, runs)
+        print(f"\nmerged verdict: {m['verdict']} (exit {m['exit_code']}); "
+              f"{os.path.join(out, 'summary.json')}, {os.path.join(out, 'junit.xml')}")
+        return m["exit_code"]
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

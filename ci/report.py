@@ -318,25 +318,27 @@ def write_tap(path, results):
                     f.write(f"# {d}\n")
 
 
-def junit(out, names, results, kernel):
+def junit(path, suites, title):
     """JUnit XML from the same results as summary.json: one testsuite per
-    topology; classname TOPOLOGY/PROGRAM and name the test as its program
-    names it, so a test keeps its identity when others are added; time
-    from the runner's timing. A skip, and a test the guest never reached
-    (notrun: its verdict still fails through the topology's vm result),
-    are <skipped>; an expected failure is <skipped type="xfail"> with the
-    profile's reason, as pytest records one; fail and xpass are <failure>."""
+    (job's) topology, @suites as [(suite name, results)]; classname
+    SUITE/PROGRAM and name the test as its program names it, so a test
+    keeps its identity when others are added; time from the runner's
+    timing. A skip, and a test the guest never reached (notrun: its
+    verdict still fails through the topology's vm result), are <skipped>;
+    an expected failure is <skipped type="xfail"> with the profile's
+    reason, as pytest records one; fail and xpass are <failure>."""
     import xml.etree.ElementTree as ET
-    root = ET.Element("testsuites", name=f"iommu-conformance {kernel}")
-    for n in names:
-        rs = [r for r in results if r["topology"] == n]
-        suite = ET.SubElement(root, "testsuite", name=n, tests=str(len(rs)))
+    root = ET.Element("testsuites", name=title)
+    for suite_name, rs in suites:
+        suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(rs)))
         counts = {"failures": 0, "skipped": 0}
         total = 0.0
         for r in rs:
-            parts = r["name"].split("/", 2)
-            classname = "/".join(parts[:2]) if len(parts) == 3 else r["topology"]
-            case = ET.SubElement(suite, "testcase", classname=classname, name=parts[-1])
+            prefix = f"{r['topology']}/{r['group']}/"
+            name = r["name"][len(prefix):] if r["name"].startswith(prefix) else \
+                r["name"].split("/")[-1]
+            case = ET.SubElement(suite, "testcase", classname=f"{suite_name}/{r['group']}",
+                                 name=name)
             if r.get("duration_s") is not None:
                 case.set("time", f"{r['duration_s']:.3f}")
                 total += r["duration_s"]
@@ -360,8 +362,7 @@ def junit(out, names, results, kernel):
         suite.set("skipped", str(counts["skipped"]))
         suite.set("time", f"{total:.3f}")
     ET.indent(root)
-    ET.ElementTree(root).write(os.path.join(out, "junit.xml"), encoding="utf-8",
-                               xml_declaration=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
 def cell(rs):
@@ -565,7 +566,9 @@ def main():
          for d in ds if d.startswith("mutation score:")), None)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    junit(a.out, names, allres, kenv["KVER"])
+    junit(os.path.join(a.out, "junit.xml"),
+          [(n, summary["topologies"][n]["tests"]) for n in names],
+          f"iommu-conformance {kenv['KVER']}")
     groups = []
     for n in names:
         for g in topos[n].programs:
