@@ -158,6 +158,12 @@ dkms_tests() {
 	bash "$here/dkms-build.sh"
 }
 suite dkms dkms_tests
+# The Debian packages: dpkg-buildpackage and lintian (errors fatal).
+deb_tests() {
+	"$here/deps.sh" deb || return 1
+	bash "$here/deb-build.sh"
+}
+suite debian deb_tests
 # The gate's own results, one line each (XFAIL lines carry "# TODO").
 gate_results() {
 	bash "$here/gate.sh"

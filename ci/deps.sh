@@ -16,6 +16,7 @@ declare -A pkgs=(
 	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
 	[dkms]="dkms linux-headers-amd64"
+	[deb]="dpkg-dev debhelper dh-dkms lintian rsync linux-source-6.1 libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkgconf scdoc"
 )
 
 want=()

@@ -58,7 +58,9 @@ static long disarm(int nth_fd)
 	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
 		return -1;
 	left = strtol(buf, NULL, 10);
-	pwrite(nth_fd, "0", 1, 0);
+	/* Still armed, the next allocation of this task would fail: say so. */
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		return -1;
 	return left;
 }
 
@@ -304,7 +306,8 @@ FIXTURE_SETUP(fail_nth)
 FIXTURE_TEARDOWN(fail_nth)
 {
 	if (self->nth_fd >= 0) {
-		pwrite(self->nth_fd, "0", 1, 0);
+		if (pwrite(self->nth_fd, "0", 1, 0) != 1)
+			TH_LOG("cannot disarm fail-nth: %s", strerror(errno));
 		close(self->nth_fd);
 	}
 	if (self->kmsg >= 0)
