@@ -318,6 +318,14 @@ def write_tap(path, results):
                     f.write(f"# {d}\n")
 
 
+XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(s):
+    """@s without what XML 1.0 cannot hold (a console's escape codes)."""
+    return XML_UNSAFE.sub("\ufffd", s)
+
+
 def junit(path, suites, title):
     """JUnit XML from the same results as summary.json: one testsuite per
     (job's) topology, @suites as [(suite name, results)]; classname
@@ -344,19 +352,19 @@ def junit(path, suites, title):
                 total += r["duration_s"]
             outcome = r["result"]
             if outcome in ("skip", "notrun"):
-                ET.SubElement(case, "skipped", message=f"{outcome}: {r['reason']}".strip())
+                ET.SubElement(case, "skipped", message=xml_text(f"{outcome}: {r['reason']}".strip()))
                 counts["skipped"] += 1
             elif outcome == "xfail":
                 ET.SubElement(case, "skipped", type="xfail",
-                              message=f"expected failure: {r.get('expected_because', '')}")
+                              message=xml_text(f"expected failure: {r.get('expected_because', '')}"))
                 counts["skipped"] += 1
             elif outcome in FAILING:
                 fail = ET.SubElement(case, "failure", type=outcome,
-                                     message=f"{outcome}: {r['reason']}".strip())
-                fail.text = "\n".join(r["diagnostics"][:60])
+                                     message=xml_text(f"{outcome}: {r['reason']}".strip()))
+                fail.text = xml_text("\n".join(r["diagnostics"][:60]))
                 counts["failures"] += 1
             if r["diagnostics"] and outcome not in FAILING:
-                ET.SubElement(case, "system-out").text = "\n".join(r["diagnostics"][:60])
+                ET.SubElement(case, "system-out").text = xml_text("\n".join(r["diagnostics"][:60]))
         suite.set("failures", str(counts["failures"]))
         suite.set("errors", "0")
         suite.set("skipped", str(counts["skipped"]))

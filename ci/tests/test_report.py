@@ -294,6 +294,20 @@ def program_list(prog):
     return p.stdout.split()
 
 
+class JUnitText(unittest.TestCase):
+    def test_console_control_characters_leave_valid_xml(self):
+        import xml.etree.ElementTree as ET
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        p = os.path.join(d, "j.xml")
+        report.junit(p, [("t", [{"name": "t/g/x", "topology": "t", "group": "g",
+                                 "result": "fail", "reason": "a\x1b[0mb",
+                                 "diagnostics": ["c\x00d"], "duration_s": None}])], "x")
+        case = ET.parse(p).getroot().find("testsuite/testcase")
+        self.assertEqual(case.get("name"), "x")
+        self.assertEqual(case.find("failure").get("message"), "fail: a\ufffd[0mb")
+
+
 class TestList(unittest.TestCase):
     def test_attach_program_lists_what_it_prints(self):
         names = program_list("iommu_attach")
