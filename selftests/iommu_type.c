@@ -553,6 +553,26 @@ static unsigned long race_run(struct __test_metadata *_metadata, struct race *r,
 }
 
 /* Bounded by $IOMMU_RACE_SECONDS (default 5); the harness timeout catches a hang. */
+/*
+ * 7.2.13 (intel, seen once in two runs): a type write that moves the group
+ * between identity and DMA while iconf_edu, a driver_managed_dma driver
+ * (so no owner count stops the write, v6.5 on), probes: dma_set_mask()
+ * reads dev->dma_iommu twice (dma_supported(), then dma_setup_need_sync()
+ * in kernel/dma/mapping.c), the write flips it in between, and
+ * dma_setup_need_sync() dereferences the NULL dma_map_ops: an oops in
+ * iconf_edu_probe() that leaves the guest hung. Opt-in there, like the
+ * other races that take the guest down; 6.1 and 6.12 ran it clean.
+ */
+static const char *probe_race_oopses(void)
+{
+	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
+	struct utsname u;
+
+	if ((unsafe && !strcmp(unsafe, "1")) || uname(&u) || atoi(u.release) < 7)
+		return NULL;
+	return "IOMMU_TYPE_UNSAFE=1 runs it: on 7.2 a type write during iconf_edu's probe flips dev->dma_iommu between dma_supported() and dma_setup_need_sync(), which then dereferences NULL dma_map_ops (oops in dma_set_mask, guest hung)";
+}
+
 TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
 {
 	/* Success, or refused because a driver was bound at that moment. */
@@ -567,6 +587,8 @@ TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
 		SKIP(return, "binding and unbinding edu needs IOMMU_ATTACH_UNBIND=1");
 	if (fq_panics())	/* its writers race DMA-FQ against the bound driver */
 		SKIP(return, "%s", fq_panics());
+	if (probe_race_oopses())
+		SKIP(return, "%s", probe_race_oopses());
 	EXPECT_EQ(0UL, race_run(_metadata, &r, race_binder, "unbind/bind cycles", allowed))
 		TH_LOG("writes failed for reasons other than a bound driver");
 	ASSERT_LT(0UL, r.writes);
