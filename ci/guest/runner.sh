@@ -117,11 +117,13 @@ for prog in "$@"; do
 			running=${line#\#  RUN }
 			running=${running#"${running%%[! ]*}"}
 			running=${running% ...} ;;
-		'ok '[0-9]*' # '*|'not ok '[0-9]*' # '*)
-			# v6.1's harness leaves a skipped test's result line
-			# nameless: it gets the name of the test that ran.
-			[ -n "$running" ] && line="${line%% # *} $running # ${line#* # }" ;;
 		esac
+		# v6.1's harness leaves a skipped test's result line nameless
+		# ("ok 6 # SKIP why"; later harnesses name it): it gets the name
+		# of the test that ran.
+		if [ -n "$running" ] && [[ $line =~ ^(not\ )?ok\ [0-9]+\ \#\  ]]; then
+			line="${line%% # *} $running # ${line#* # }"
+		fi
 		echo "    $line" >&3
 		case $line in
 		ok\ *|not\ ok\ *)
