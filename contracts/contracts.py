@@ -6,6 +6,7 @@ A .def file holds C comments, preprocessor lines (its default macro
 definitions) and entries, one per line: NAME(arg, arg, ...) where an
 argument is a token (identifier or number) or one "string". Anything else
 is an error: a table nobody can read the same way twice is no table."""
+import functools
 import os
 import re
 from collections import namedtuple
@@ -56,8 +57,10 @@ def _args(text, where):
     return args
 
 
+@functools.lru_cache(maxsize=None)
 def read(name, directory=HERE):
-    """Every entry of contracts/NAME.def: a dict macro -> [row, ...]."""
+    """Every entry of contracts/NAME.def: a dict macro -> [row, ...].
+    Read once per process: the report asks for a rule per result."""
     path = os.path.join(directory, name + ".def")
     with open(path) as f:
         text = _strip_comments(f.read())
@@ -96,6 +99,7 @@ def attach_codes():
     return [r.code for r in read("attach_rules")["ATTACH_CODE"]]
 
 
+@functools.lru_cache(maxsize=None)
 def attach_check_rules():
     """{(fixture, test): rule letter} for every check of iommu_attach."""
     t = read("attach_checks")

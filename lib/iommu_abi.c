@@ -134,16 +134,16 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* The first nvmeN entry of @dir, in @ctrl; false if none. */
-static bool first_ctrl(const char *dir, char *ctrl, size_t len)
+bool dir_has_prefix(const char *dir, const char *prefix, char *name, size_t len)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	bool found = false;
 
 	while (d && !found && (de = readdir(d))) {
-		if (!strncmp(de->d_name, "nvme", 4)) {
-			snprintf(ctrl, len, "%.*s", (int)len - 1, de->d_name);
+		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+			if (name)
+				snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
 			found = true;
 		}
 	}
@@ -152,18 +152,23 @@ static bool first_ctrl(const char *dir, char *ctrl, size_t len)
 	return found;
 }
 
-static bool read_word(const char *path, char *buf, size_t len)
+int sysfs_read_str(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	ssize_t n;
+	int err;
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return false;
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return true;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return (int)n;
 }
 
 int nvme_settle(const char *devdir, int timeout_ms, char *state, size_t len)
@@ -175,11 +180,11 @@ int nvme_settle(const char *devdir, int timeout_ms, char *state, size_t len)
 	snprintf(state, len, "unreadable");
 	snprintf(dir, sizeof(dir), "%s/nvme", devdir);
 	for (;;) {
-		if (!first_ctrl(dir, ctrl, sizeof(ctrl)))
+		if (!dir_has_prefix(dir, "nvme", ctrl, sizeof(ctrl)))
 			return seen ? -ENODEV : 0;	/* went away, or not nvme */
 		seen = true;
 		snprintf(path, sizeof(path), "%s/%s/state", dir, ctrl);
-		if (read_word(path, state, len) && !strcmp(state, "live"))
+		if (sysfs_read_str(path, state, len) > 0 && !strcmp(state, "live"))
 			break;
 		if (now_ms() >= deadline)
 			return -ETIMEDOUT;

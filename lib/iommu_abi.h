@@ -45,6 +45,11 @@ const char *group_type_name(enum group_type t);
 /* Is @s (no newline) a value reading the type file may show? */
 bool group_type_documented(const char *s);
 
+/* Does directory @dir hold an entry named @prefix...? Its name in @name (may be NULL). */
+bool dir_has_prefix(const char *dir, const char *prefix, char *name, size_t len);
+/* Read a small sysfs file into @buf, trailing newline stripped: its length, or -errno. */
+int sysfs_read_str(const char *path, char *buf, size_t len);
+
 /*
  * nvme brings its controller up after bind returns (a reset work, then the
  * namespace scan) and drops the probe's reference only after the first

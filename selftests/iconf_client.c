@@ -137,26 +137,6 @@ int pci_bind(const char *bdf, const char *driver)
 	return ret ? ret : pci_settle(bdf);
 }
 
-/* Does directory @dir hold an entry named @prefix...? Its name in @name (may be NULL). */
-static bool dir_has(const char *dir, const char *prefix, char *name, size_t len)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (!strncmp(de->d_name, prefix, strlen(prefix))) {
-			if (name)
-				snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 /* A rebound device must be up again before a test goes on (lib/iommu_abi.h). */
 int pci_settle(const char *bdf)
 {
@@ -192,7 +172,7 @@ int mock_knob_set(enum iconf_mock_knob knob)
 
 static bool class_has(const char *prefix, char *name, size_t len)
 {
-	return dir_has("/sys/class/iommu", prefix, name, len);
+	return dir_has_prefix("/sys/class/iommu", prefix, name, len);
 }
 
 const char *iommu_driver(void)
@@ -207,7 +187,7 @@ const char *iommu_driver(void)
 	 * A kernel with the driver built in has its directory with no vIOMMU:
 	 * only a bound virtio device says there is one.
 	 */
-	if (dir_has("/sys/bus/virtio/drivers/virtio_iommu", "virtio", NULL, 0))
+	if (dir_has_prefix("/sys/bus/virtio/drivers/virtio_iommu", "virtio", NULL, 0))
 		return "virtio";
 	if (!access("/sys/module/iommu_mock", F_OK))
 		return "mock";

@@ -15,28 +15,6 @@ const char *sysfs_root(void)
 	return root && *root ? root : "/sys";
 }
 
-int sysfs_read_str(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return (int)n;
-}
-
 int sysfs_write(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

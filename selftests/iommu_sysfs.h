@@ -14,8 +14,6 @@
 /* The sysfs root: $IOMMU_SYSFS_ROOT (a recorded tree) or "/sys". */
 const char *sysfs_root(void);
 
-/* Read a small sysfs file into @buf, trailing newline stripped. */
-int sysfs_read_str(const char *path, char *buf, size_t len);
 /* Write @s to a sysfs file in one write(2). 0 or -errno. */
 int sysfs_write(const char *path, const char *s);
 
