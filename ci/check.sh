@@ -37,7 +37,7 @@ suite() { # name command...
 	fi
 }
 
-"$here/deps.sh" gate build || exit 2
+"$here/deps.sh" gate build check || exit 2
 ksft=$("$here/ksft.sh") || exit 2
 checkpatch=$ksft/../../../scripts/checkpatch.pl
 
@@ -158,6 +158,34 @@ dkms_tests() {
 	bash "$here/dkms-build.sh"
 }
 suite dkms dkms_tests
+# kselftest's install (what gen_tar packs) carries the modules built for
+# the target kernel beside the programs: make -C selftests MODULE_KBUILD= install.
+ksft_install() {
+	local b k inst=$out/ksft-install n=0 p
+	b=$(ls -d /lib/modules/*/build 2>/dev/null | head -n1)
+	[ -n "$b" ] || { echo "not ok 1 no kernel headers here (the dkms suite installs them)"; return 1; }
+	k=$(basename "$(dirname "$b")")
+	rm -rf "$inst" "$out/ksft-install-build"
+	if ! make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/ksft-install-build" \
+		MODULE_KBUILD="$b" install INSTALL_PATH="$inst" >"$out/ksft-install.log" 2>&1; then
+		echo "not ok 1 make -C selftests MODULE_KBUILD=$b install"
+		tail -n 15 "$out/ksft-install.log" | sed 's/^/# /'
+		return 1
+	fi
+	for p in iommu_conformance iommu_mock; do
+		n=$((n + 1))
+		if [ "$(modinfo -F vermagic "$inst/$p.ko" 2>/dev/null | cut -d' ' -f1)" = "$k" ]; then
+			echo "ok $n the install carries $p.ko for $k"
+		else
+			echo "not ok $n the install has no $p.ko built for $k"
+		fi
+	done
+	for p in $(make -s -C "$root/selftests" KSFT_DIR="$ksft" print-programs) settings config; do
+		n=$((n + 1))
+		[ -e "$inst/$p" ] && echo "ok $n the install carries $p" || echo "not ok $n the install lacks $p"
+	done
+}
+suite ksft-install ksft_install
 # The Debian packages: dpkg-buildpackage and lintian (errors fatal).
 deb_tests() {
 	"$here/deps.sh" deb || return 1
@@ -233,6 +261,28 @@ merge_results() {
 	fi
 }
 suite merge merge_results
+# The kcidb export of each gate run above and of their merge: valid
+# against KernelCI's schema (as ci/schema restates it) and holding every
+# result of its summary.json with its status.
+kcidb_results() {
+	local n=0 d msg
+	for d in "$root/build/gate" "$root/build/gate-trixie" "$root/build/gate-sid" "$out/merged"; do
+		[ -f "$d/summary.json" ] || continue
+		n=$((n + 1))
+		if msg=$(/usr/bin/python3 "$here/kcidb-check.py" --summary "$d/summary.json" \
+			"$d/kcidb.json" 2>&1); then
+			echo "ok $n ${msg#"$root"/}"
+		else
+			echo "not ok $n ${d#"$root"/}/kcidb.json"
+			printf '%s\n' "$msg" | head -n 20 | sed 's/^/# /'
+		fi
+	done
+	[ "$n" -gt 0 ] || echo "not ok 1 no gate run to export"
+}
+suite kcidb kcidb_results
+# The GitLab pipeline (ci/pipeline.py) run by gitlab-ci-local on a small
+# matrix, its merged verdict and results against one run of that matrix.
+suite pipeline bash "$here/pipeline-local.sh" "$out/pipeline"
 # The debug lane, when this machine has built its kernel (make check-debug
 # builds it, about 35 minutes, once): the virtio-iommu topology with the
 # module cycled 100 times, the fail-nth sweep and kmemleak, about 5

@@ -2,7 +2,7 @@
 """One report over several gate runs: ci/kernels.sh's kernels in turn, or
 the jobs of a CI matrix (make report MERGE="dir ..."): kernel x topology x
 group counts, the attach_dev matrix with a column per kernel, and with
---out a merged summary.json and junit.xml and one exit code. Reads each
+--out a merged summary.json, junit.xml and kcidb.json and one exit code. Reads each
 run's summary.json; the verdicts are the runs' own, not re-judged, so the
 merge of jobs gives the verdict one run of their matrix would: 2 if one
 had a gate error, else 1 if one failed, else 0.
@@ -15,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402  (cell(): one way to print a group's counts)
 import contracts  # noqa: E402  (report put it on the path)
+import kcidb  # noqa: E402
 
 RULES = list(contracts.attach_rules())
 
@@ -49,6 +50,13 @@ def merge(runs):
             for r in t["tests"]:
                 totals[r["result"]] = totals.get(r["result"], 0) + 1
         errors += s.get("gate_errors", [])
+    # Left out by some job and run by none: as one run of the matrix says.
+    left_out = {}
+    for _, s in runs:
+        for n, why in s.get("left_out", {}).items():
+            key = n if len(kernels) == 1 else f"{s['kernel']['release']}/{n}"
+            if key not in topologies:
+                left_out[key] = why
     code = max((s["exit_code"] for _, s in runs), default=2)
     verdict = {0: "PASS", 1: "FAIL", 2: "GATE ERROR"}[code]
     return {"schema": 1, "merged_from": [label for label, _ in runs],
@@ -56,7 +64,8 @@ def merge(runs):
                       "profile": s["profile"], "verdict": s["verdict"],
                       "exit_code": s["exit_code"], "topologies": list(s["topologies"])}
                      for label, s in runs],
-            "topologies": topologies, "totals": totals, "gate_errors": errors,
+            "topologies": topologies, "left_out": left_out, "totals": totals,
+            "gate_errors": errors,
             "exit_code": code, "verdict": verdict}
 
 
@@ -69,6 +78,8 @@ def write_merged(out, runs):
                  [(k, t["tests"]) for k, t in m["topologies"].items()],
                  "iommu-conformance " + " ".join(sorted({r["kernel"]["release"]
                                                          for r in m["runs"]})))
+    with open(os.path.join(out, "kcidb.json"), "w") as f:
+        json.dump(kcidb.export([s for _, s in runs]), f, indent=1)
     return m
 
 
@@ -115,11 +126,15 @@ def main(argv):
         table(rows)
     print()
     for suite, s in runs:
+        for n, why in s.get("left_out", {}).items():
+            if not any(n in o["topologies"] for _, o in runs):
+                print(f"{suite}: left out {n}: {why}")
+    for suite, s in runs:
         print(f"{suite}: {s['verdict']} (exit {s['exit_code']}), profile {s['profile'] or 'none'}")
     if out:
         m = write_merged(out, runs)
         print(f"\nmerged verdict: {m['verdict']} (exit {m['exit_code']}); "
-              f"{os.path.join(out, 'summary.json')}, {os.path.join(out, 'junit.xml')}")
+              f"summary.json, junit.xml and kcidb.json in {out}")
         return m["exit_code"]
     return 0
 

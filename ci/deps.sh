@@ -3,19 +3,21 @@
 # Install, once, the Debian packages a job needs. Usage: deps.sh JOB...
 # Jobs: gate (VMs, kernel packages, report), build (compilers), check,
 # static (Coccinelle), tool (iommu-admin), arm64 (the smmuv3 topology),
-# dist (kernels of other Debian suites: ci/suite.sh, ci/kbuild.sh).
+# dist (kernels of other Debian suites: ci/suite.sh, ci/kbuild.sh),
+# pipeline (gitlab-ci-local's shell executor: ci/pipeline-local.sh).
 # Only missing packages are installed, and the script says which.
 set -euo pipefail
 
 declare -A pkgs=(
 	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
 	[gate]="qemu-system-x86 busybox-static cpio perl kmod xz-utils python3 coreutils iproute2 e2fsprogs"
-	[check]="clang libclang-rt-14-dev"
+	[check]="clang libclang-rt-14-dev python3-jsonschema"
 	[static]="coccinelle python3 xz-utils patch"
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"
 	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
 	[dkms]="dkms linux-headers-amd64"
+	[pipeline]="rsync git"
 	[deb]="dpkg-dev debhelper dh-dkms lintian rsync linux-source-6.1 libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkgconf scdoc"
 )
 

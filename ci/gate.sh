@@ -15,7 +15,10 @@
 #                            CYCLES= module load/unload cycles, 1000)
 #   KSRC=dir                 its source, for the static column (default:
 #                            Debian's linux-source when its version matches)
-#   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg
+#   TOPOLOGIES="intel amd"   a subset of ci/topologies.cfg; one this kernel or
+#                            QEMU cannot run is refused, or with IF_AVAILABLE=1
+#                            left out as a whole run leaves it out (a CI
+#                            matrix job: ci/pipeline.py)
 #   PROGRAMS="iommu_module iommu_fail_nth"   only these of each topology's
 #                            programs (a topology running none is left out)
 #   ARM64=0                  leave out the arm64 topology (smmuv3)
@@ -26,6 +29,7 @@
 #                            (default: selftests/settings, kselftest's own)
 #   PROFILE=name STRICT=1 BASELINE=summary.json   expectations (ci/report.py)
 #   GATE_OUT=build/gate      where results go; KSFT_DIR= a kselftest tree
+#   STATIC=0                 no static attach_dev column
 #   GATE_BUILD_ONLY=1        stop once the kernel, modules, selftests and initramfs are ready
 #   STRESS=long              fault-race soak: an hour per race scenario (the
 #                            limits grow to match); IOMMU_RACE_THREADS=,
@@ -76,7 +80,12 @@ jobs="gate build tool"
 # shellcheck disable=SC2086
 "$here/deps.sh" $jobs || fail "cannot install what the gate needs"
 mkdir -p "$out" || fail "cannot create $out"
-rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml
+rm -f "$out"/*.ktap "$out"/*.console.log "$out"/*.vm.json "$out"/summary.json "$out"/junit.xml \
+	"$out"/kcidb.json
+# This run's identity in its results (kcidb test ids): two jobs of one
+# matrix, or two runs of one job, never share an id.
+printf "RUN_ID='%s'\nSTARTED='%s'\n" "$(cat /proc/sys/kernel/random/uuid)" \
+	"$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" >"$out/run.env"
 # Which QEMU: this machine's, or a suite's (QEMU=bookworm-backports).
 "$here/qemu.sh" "$out" || fail "no usable QEMU (QEMU=${QEMU:-system}; see above)"
 # shellcheck source=/dev/null
@@ -96,12 +105,39 @@ if [ -z "${KERNEL:-}${KERNEL_DEB:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1
 	arches=x86_64,aarch64
 fi
 cfg=$out/topologies.cfg
+# What is left out, and why, goes to the report as well as to the screen.
 avail=$(python3 "$here/lib/topology.py" effective "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
-	"$arches" "${PROGRAMS:-}") || fail "cannot make this run's topologies (see above)"
-for t in ${TOPOLOGIES:-}; do
-	[[ " $avail " == *" $t "* ]] || fail "topology $t is not available on $KVER (have: $avail; see above)"
+	"$arches" "${PROGRAMS:-}" 2>"$out/left-out.txt")
+rc=$?
+cat "$out/left-out.txt" >&2
+[ $rc -eq 0 ] || fail "cannot make this run's topologies (see above)"
+topos=
+for t in ${TOPOLOGIES:-$avail}; do
+	if [[ " $avail " == *" $t "* ]]; then
+		topos+="$t "
+	elif [ "${IF_AVAILABLE:-0}" = 1 ]; then
+		# A job of a kernel x topology matrix: the topology is left out as a
+		# whole run leaves it out, and its reason is its job's result.
+		echo "gate: topology $t is not available on $KVER: left out (IF_AVAILABLE=1)"
+	else
+		fail "topology $t is not available on $KVER (have: $avail; see above)"
+	fi
 done
-topos=${TOPOLOGIES:-$avail}
+topos=${topos% }
+strict=
+[ "${STRICT:-0}" = 0 ] || strict=--strict
+# report ARGS...: judge what ran; what was left out goes with its reason.
+report() {
+	# shellcheck disable=SC2086
+	python3 "$here/report.py" --out "$out" --cfg "$cfg" --left-out "$out/left-out.txt" \
+		--kernel-env "$out/kernel.env" --tests "$out/tests" --profiles "$here/expect" \
+		--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict "$@"
+}
+if [ -z "$topos" ] && [ "${GATE_BUILD_ONLY:-0}" = 0 ]; then
+	echo "gate: no topology of this run is available on $KVER: nothing to boot"
+	report --no-topologies
+	exit $?
+fi
 
 kmod=$out/kmod/$KVER
 bin=$out/bin
@@ -170,7 +206,9 @@ python3 "$here/vmrun.py" --cfg "$cfg" --kernel-env "$out/kernel.env" \
 rm -rf "$out/static"
 ksrc=${KSRC:-}
 pkgver=${KDESC##* }
-if [ -z "$ksrc" ] && [[ $KDESC == Debian\ linux-image-* ]] &&
+if [ "${STATIC:-1}" = 0 ]; then
+	ksrc= # STATIC=0: no static column (a matrix job whose kernel another job checks)
+elif [ -z "$ksrc" ] && [[ $KDESC == Debian\ linux-image-* ]] &&
    [ "$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null)" = "$pkgver" ]; then
 	ksrc=$("$root/static/source.sh" 2>>"$out/build.log") || ksrc=
 elif [ -z "$ksrc" ] && [ -n "${DIST:-}" ]; then
@@ -184,12 +222,8 @@ else
 	echo "gate: no static column: no source for $KVER (KSRC= a tree to add it)"
 fi
 
-strict=
-[ "${STRICT:-0}" = 0 ] || strict=--strict
 # shellcheck disable=SC2086
-python3 "$here/report.py" --out "$out" --cfg "$cfg" \
-	--kernel-env "$out/kernel.env" --tests "$out/tests" --profiles "$here/expect" \
-	--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict $topos
+report $topos
 rc=$?
-echo "gate: results in $out (summary.json, junit.xml, <topology>.ktap, <topology>.console.log)"
+echo "gate: results in $out (summary.json, junit.xml, kcidb.json, <topology>.ktap, <topology>.console.log)"
 exit $rc

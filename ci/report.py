@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import console  # noqa: E402
 import envfile  # noqa: E402
 import expect  # noqa: E402
+import kcidb  # noqa: E402
 import ktap  # noqa: E402
 import contracts  # noqa: E402
 import topology  # noqa: E402
@@ -53,6 +54,18 @@ def declared_tests(listdir, prog):
             return [line.strip() for line in f if line.strip()]
     except OSError:
         return []
+
+
+LEFT_OUT = re.compile(r"^topology (\S+): left out, (.*)$")
+
+
+def read_left_out(path):
+    """{topology: why} from ci/lib/topology.py's words (gate.sh keeps them)."""
+    try:
+        with open(path) as f:
+            return {m[1]: m[2] for m in map(LEFT_OUT.match, f.read().splitlines()) if m}
+    except OSError:
+        return {}
 
 
 def judge_topology(t, out, listdir):
@@ -492,6 +505,10 @@ def print_report(summary, names, groups):
             print(f"\n{title} ({len(summary[key])}):")
             for r in summary[key]:
                 print(f"  {r['name']}: {r['was']} -> {r['now']}")
+    if summary.get("left_out"):
+        print("\nleft out of this run (not judged):")
+        for n, why in summary["left_out"].items():
+            print(f"  {n}: {why}")
     for e in summary["gate_errors"]:
         print(f"\nGATE ERROR: {e}")
     print(f"\nverdict: {summary['verdict']} (exit {summary['exit_code']})")
@@ -508,6 +525,10 @@ def main():
     p.add_argument("--profile", default="")
     p.add_argument("--strict", action="store_true")
     p.add_argument("--baseline", default="")
+    p.add_argument("--left-out", default="",
+                   help="what ci/lib/topology.py said it left out of the run, and why")
+    p.add_argument("--no-topologies", action="store_true",
+                   help="nothing ran (every topology named was left out)")
     p.add_argument("topologies", nargs="*")
     a = p.parse_args()
 
@@ -515,7 +536,7 @@ def main():
         topos = topology.load(a.cfg)
     except (OSError, topology.TopologyError) as e:
         die(f"{a.cfg}: {e}")
-    names = a.topologies or list(topos)
+    names = [] if a.no_topologies else a.topologies or list(topos)
     try:
         kenv = envfile.read(a.kernel_env)
     except OSError as e:
@@ -536,16 +557,30 @@ def main():
         qenv = envfile.read(os.path.join(a.out, "qemu.env"))
     except OSError:
         qenv = {}
-    summary = {"schema": 1, "kernel": {"release": kenv["KVER"], "source": kenv.get("KDESC", "")},
+    try:
+        renv = envfile.read(os.path.join(a.out, "run.env"))
+    except OSError:
+        renv = {}
+    kernels = {"x86_64": {"release": kenv["KVER"], "source": kenv.get("KDESC", "")}}
+    try:
+        aenv = envfile.read(os.path.join(a.out, "kernel-aarch64.env"))
+        kernels["aarch64"] = {"release": aenv["KVER"], "source": aenv.get("KDESC", "")}
+    except (OSError, KeyError):
+        pass
+    summary = {"schema": 1, "kernel": kernels["x86_64"], "kernels": kernels,
+               "run_id": renv.get("RUN_ID"), "started": renv.get("STARTED"),
                "qemu": {"version": qenv.get("QEMU_VERSION"), "source": qenv.get("QEMU_DESC")},
                "profile": profile.name if profile else None, "strict": a.strict,
-               "baseline": a.baseline or None, "topologies": {}, "gate_errors": []}
+               "baseline": a.baseline or None, "topologies": {}, "gate_errors": [],
+               "left_out": read_left_out(a.left_out)}
     allres = []
     os.makedirs(os.path.join(a.out, "tap"), exist_ok=True)
     for n in names:
         res, err, vm, notes = judge_topology(topos[n], a.out, a.tests)
         apply_profile(res, profile, a.strict)
-        summary["topologies"][n] = {"vm": {k: vm.get(k) for k in ("status", "duration_s", "timeout_s")},
+        summary["topologies"][n] = {"arch": topos[n].arch,
+                                    "vm": {k: vm.get(k) for k in
+                                           ("status", "started", "duration_s", "timeout_s")},
                                     "tests": res, "program_notes": notes}
         if err:
             summary["gate_errors"].append(err)
@@ -577,6 +612,8 @@ def main():
     junit(os.path.join(a.out, "junit.xml"),
           [(n, summary["topologies"][n]["tests"]) for n in names],
           f"iommu-conformance {kenv['KVER']}")
+    with open(os.path.join(a.out, "kcidb.json"), "w") as f:
+        json.dump(kcidb.export([summary]), f, indent=1)
     groups = []
     for n in names:
         for g in topos[n].programs:

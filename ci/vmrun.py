@@ -6,6 +6,7 @@ NAME.ktap (ttyS1: the runner's results) and NAME.vm.json (how the VM
 ended). It never judges results: ci/report.py does."""
 import argparse
 import concurrent.futures
+import datetime
 import json
 import os
 import shlex
@@ -115,6 +116,7 @@ def run_one(t, a, kenv, bare):
     guest_env = stem + ".guest.env"
     write_guest_env(guest_env, guest_params(t, a, kenv, bare))
     cmd = command(t, a, kenv, scratch, stem, guest_env)
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -132,7 +134,8 @@ def run_one(t, a, kenv, bare):
             status = "completed"
         else:
             status = "died"  # powered off or panicked before the runner finished
-    info = {"topology": t.name, "status": status, "duration_s": round(took, 2),
+    info = {"topology": t.name, "status": status, "started": started,
+            "duration_s": round(took, 2),
             "timeout_s": a.timeout, "qemu_rc": proc.returncode,
             "qemu_output": qout.decode(errors="replace")[-4000:],
             "command": cmd}

@@ -78,6 +78,20 @@ def load(path):
     return {name: Topology(name, cp[name]) for name in cp.sections()}
 
 
+def select(path, names, who):
+    """The topologies of @path named (all when @names is empty), or
+    SystemExit naming @who's trouble: the file, or a name it lacks."""
+    try:
+        topos = load(path)
+    except (OSError, TopologyError) as e:
+        raise SystemExit(f"{who}: {path}: {e}")
+    unknown = [n for n in names if n not in topos]
+    if unknown:
+        raise SystemExit(f"{who}: no topology {' '.join(unknown)} in {path} "
+                         f"(have: {' '.join(topos)})")
+    return {n: topos[n] for n in names or topos}
+
+
 def kconfig(path):
     """The options a kernel .config sets (=y or =m), name -> value."""
     opts = {}

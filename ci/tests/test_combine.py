@@ -6,7 +6,11 @@ import os
 import tempfile
 import unittest
 
-import common  # noqa: F401  (paths)
+import shutil
+import subprocess
+import sys
+
+from common import FIX, ROOT
 import combine
 
 
@@ -100,6 +104,112 @@ class Merge(unittest.TestCase):
         with self.assertRaises(SystemExit) as cm:
             self.run_merge([job("6.1", "intel", ["pass"]), job("6.1", "intel", ["pass"])])
         self.assertIn("topology intel is in both", str(cm.exception))
+
+
+EQUIV_CFG = """[DEFAULT]
+devices = edu
+programs = iommu_groups iommu_module
+[intel]
+machine = q35
+iommu = -device intel-iommu
+expect_groups = 1
+[amd]
+machine = q35
+iommu = -device amd-iommu
+expect_groups = 1
+[none]
+machine = q35
+iommu =
+expect_groups = 0
+"""
+# topology: (VM status, KTAP fixture, console fixture)
+EQUIV_VMS = {"intel": ("completed", "intel-6.1-recorded.ktap", "intel-6.1-clean.log"),
+             "amd": ("died", "partial-guest-died.ktap", "panic.log"),
+             "none": ("completed", "intel-6.1-recorded.ktap", "warn-and-kasan.log")}
+
+
+class MergeEqualsOneRun(unittest.TestCase):
+    """The issue's promise: jobs of a matrix, merged, give the verdict,
+    exit code and every result one run of the whole matrix gives."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.cfg = os.path.join(self.dir, "topo.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(EQUIV_CFG)
+        self.kenv = os.path.join(self.dir, "kernel.env")
+        with open(self.kenv, "w") as f:
+            f.write("KVER='6.1.0-56-amd64'\nKDESC='test'\n")
+        os.makedirs(os.path.join(self.dir, "tests"))
+
+    def gate_output(self, out, topos):
+        os.makedirs(out)
+        for t in topos:
+            status, ktap, console = EQUIV_VMS[t]
+            with open(os.path.join(out, t + ".vm.json"), "w") as f:
+                json.dump({"status": status, "timeout_s": 900, "duration_s": 3.0,
+                           "started": "2026-12-02T19:00:00+00:00"}, f)
+            shutil.copy(os.path.join(FIX, "ktap", ktap), os.path.join(out, t + ".ktap"))
+            shutil.copy(os.path.join(FIX, "console", console),
+                        os.path.join(out, t + ".console.log"))
+        with open(os.path.join(out, "run.env"), "w") as f:
+            f.write(f"RUN_ID='{os.path.basename(out)}'\n")
+        with open(os.path.join(out, "left-out.txt"), "w") as f:
+            f.write("topology virtio: left out, it needs CONFIG_VIRTIO_IOMMU\n")
+
+    def report(self, out, topos):
+        self.gate_output(out, topos)
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "report.py"),
+                            "--out", out, "--cfg", self.cfg, "--kernel-env", self.kenv,
+                            "--tests", os.path.join(self.dir, "tests"),
+                            "--profiles", os.path.join(ROOT, "ci", "expect"),
+                            "--left-out", os.path.join(out, "left-out.txt")]
+                           + (topos or ["--no-topologies"]),
+                           capture_output=True, text=True)
+        self.assertIn(p.returncode, (0, 1, 2), p.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            return p.returncode, json.load(f)
+
+    @staticmethod
+    def results(s):
+        return {r["name"]: r["result"] for t in s["topologies"].values() for r in t["tests"]}
+
+    @staticmethod
+    def kcidb_statuses(path):
+        with open(path) as f:
+            return sorted((t["misc"]["name"], t["status"], t["path"])
+                          for t in json.load(f)["tests"])
+
+    def test_three_jobs_merged_equal_one_run(self):
+        topos = list(EQUIV_VMS)
+        code, one = self.report(os.path.join(self.dir, "one"), topos)
+        jobs = []
+        for t in topos:
+            self.report(os.path.join(self.dir, "job-" + t), [t])
+            jobs.append(os.path.join(self.dir, "job-" + t))
+        # The matrix's job for a topology this kernel cannot run.
+        self.assertEqual(self.report(os.path.join(self.dir, "job-virtio"), [])[0], 0)
+        jobs.append(os.path.join(self.dir, "job-virtio"))
+        merged = os.path.join(self.dir, "merged")
+        with contextlib.redirect_stdout(io.StringIO()):
+            mcode = combine.main(["--out", merged] + jobs)
+        with open(os.path.join(merged, "summary.json")) as f:
+            m = json.load(f)
+        self.assertEqual(code, 1, "the fixture matrix has failures: the test must see them")
+        self.assertEqual((mcode, m["verdict"]), (code, one["verdict"]))
+        self.assertEqual(self.results(m), self.results(one))
+        self.assertEqual(m["totals"], one["totals"])
+        self.assertEqual(m["left_out"], one["left_out"])
+        self.assertEqual(one["left_out"], {"virtio": "it needs CONFIG_VIRTIO_IOMMU"})
+        self.assertEqual(self.kcidb_statuses(os.path.join(merged, "kcidb.json")),
+                         self.kcidb_statuses(os.path.join(self.dir, "one", "kcidb.json")))
+        with open(os.path.join(merged, "junit.xml")) as f:
+            mx = f.read()
+        with open(os.path.join(self.dir, "one", "junit.xml")) as f:
+            ox = f.read()
+        for tag in ("<testcase ", "<failure ", "<skipped "):
+            self.assertEqual(mx.count(tag), ox.count(tag), tag)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ci/lava/: the QEMU job a topology becomes, and KTAP as LAVA test cases
+(dry run: no lava-test-case on PATH here, so the commands are printed)."""
+import os
+import subprocess
+import sys
+import unittest
+
+import yaml
+
+from common import FIX, ROOT
+
+LAVA = os.path.join(ROOT, "ci", "lava")
+
+
+def run(*args):
+    env = dict(os.environ, PATH="/usr/bin:/bin")  # no LAVA helpers
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env)
+
+
+class Job(unittest.TestCase):
+    def job(self, topo):
+        p = run(os.path.join(LAVA, "job.py"), topo, "--kernel", "file:///k", "--ramdisk",
+                "file:///r")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return yaml.safe_load(p.stdout)
+
+    def test_the_topology_becomes_qemu_options(self):
+        j = self.job("intel")
+        opts = j["context"]["extra_options"]
+        self.assertEqual(j["context"]["machine"], "q35,kernel-irqchip=split")
+        self.assertTrue(any(o.startswith("-device intel-iommu,") for o in opts))
+        self.assertIn("-drive driver=null-co,read-zeroes=on,size=64M,if=none,id=nvme0", opts)
+        test = j["actions"][2]["test"]["definitions"][0]
+        self.assertEqual(test["path"], "ci/lava/iommu-conformance.yaml")
+        progs = test["parameters"]["PROGRAMS"].split()
+        self.assertIn("iommu_attach", progs)
+        self.assertNotIn("tool/tests/e2e.sh", progs)  # not a kselftest program
+        self.assertIn("intel_iommu=on", j["actions"][0]["deploy"]["images"]["kernel"]["image_arg"])
+
+    def test_arm64_and_an_unknown_topology(self):
+        self.assertEqual(self.job("smmuv3")["context"]["cpu"], "max")
+        p = run(os.path.join(LAVA, "job.py"), "nosuch", "--kernel", "k", "--ramdisk", "r")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no topology nosuch", p.stderr)
+
+
+class KtapToLava(unittest.TestCase):
+    def test_each_result_a_case_and_the_program_from_its_exit(self):
+        p = run(os.path.join(LAVA, "ktap-lava.py"), "--exit", "124", "intel",
+                os.path.join(FIX, "ktap", "intel-6.1-recorded.ktap"))
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "lava-test-set start intel")
+        self.assertIn("lava-test-case iommu_attach --result fail --measurement 9.350 --units seconds",
+                      lines)
+        self.assertEqual(lines[-1], "lava-test-case intel --result fail")
+        self.assertIn("time limit", p.stderr)
+
+    def test_a_missing_program_fails(self):
+        p = run(os.path.join(LAVA, "ktap-lava.py"), "--missing", "iommu_type")
+        self.assertEqual(p.stdout.strip(), "lava-test-case iommu_type --result fail")
+
+
+if __name__ == "__main__":
+    unittest.main()
