@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A pkgs=(
 	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
 	[gate]="qemu-system-x86 busybox-static cpio perl kmod xz-utils python3 coreutils iproute2 e2fsprogs"
-	[check]="clang libclang-rt-14-dev python3-jsonschema"
+	[check]="clang libclang-rt-14-dev python3-jsonschema lava-common"
 	[static]="coccinelle python3 xz-utils patch"
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"
 	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"

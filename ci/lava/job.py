@@ -29,13 +29,17 @@ NULL_NVME = "driver=null-co,read-zeroes=on,size=64M,if=none,id=nvme0"
 
 
 def qemu_options(t):
-    opts = list(t.iommu)
+    # Debian's lava-server 2023.01 device-types/qemu.jinja2 emits -machine
+    # from the context only for arm, arm64 and others, never for amd64,
+    # and -m from "memory": so q35 comes here, the memory in the context.
+    opts = ["-machine", t.machine] if t.arch == "x86_64" else []
+    opts += list(t.iommu)
     args = t.device_args(SCRATCH)
     for i, a in enumerate(args):
         if SCRATCH in a:
             args[i] = NULL_NVME
     opts += args
-    opts += ["-m", str(t.memory), "-smp", str(t.smp)]
+    opts += ["-smp", str(t.smp)]
     # LAVA's qemu device type takes extra options as a list of strings,
     # each option with its value.
     return [f"{opts[i]} {opts[i + 1]}" for i in range(0, len(opts), 2)]
@@ -52,9 +56,9 @@ def job(t, a):
         "visibility": "public",
         "timeouts": {"job": {"minutes": 90}, "action": {"minutes": 60},
                      "connection": {"minutes": 2}},
-        "context": {"arch": ARCH.get(t.arch, t.arch), "machine": t.machine,
+        "context": {"arch": ARCH.get(t.arch, t.arch), "memory": t.memory,
                     # As the gate boots it (ci/vmrun.py): TCG's "max" CPU on arm64.
-                    **({"cpu": "max"} if t.arch == "aarch64" else {}),
+                    **({"machine": t.machine, "cpu": "max"} if t.arch == "aarch64" else {}),
                     "extra_options": qemu_options(t)},
         "actions": [
             {"deploy": {"to": "tmpfs", "os": "debian", "timeout": {"minutes": 10},
