@@ -149,9 +149,17 @@ int pci_settle(const char *bdf)
 /* glibc knows every name (strerrorname_np(), glibc 2.32): no table here. */
 const char *errno_name(int neg)
 {
-	static char other[24];
-	const char *name = neg < 0 ? strerrorname_np(-neg) : NULL;
+	static char other[64];
+	const char *name;
 
+	if (iconf_refused(neg)) {
+		neg = -neg - ICONF_REFUSED_BASE;
+		name = strerrorname_np(neg);
+		snprintf(other, sizeof(other), "the module refused the request: %s",
+			 name ? name : "an unknown errno");
+		return other;
+	}
+	name = neg < 0 ? strerrorname_np(-neg) : NULL;
 	if (neg == 0)
 		return "0";
 	if (name)

@@ -26,6 +26,19 @@ static inline int iconf_call(int fd, unsigned long cmd, void *arg)
 }
 
 /*
+ * A request the module refused itself (-@e: an unknown id, a bad size),
+ * as iconf_test.h's _iconf_<op>() return it: outside the errno range, so
+ * it never equals what the IOMMU API answers. errno_name() names it.
+ */
+#define ICONF_REFUSED_BASE	0x10000
+#define ICONF_REFUSED(e)	(-(ICONF_REFUSED_BASE + (e)))
+
+static inline bool iconf_refused(int ret)
+{
+	return ret <= -ICONF_REFUSED_BASE;
+}
+
+/*
  * Another subsystem's ioctl (VFIO's, a socket's), with a pointer or a
  * value: what it returned, or -errno, so a failed assertion names why.
  */

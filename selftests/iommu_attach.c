@@ -25,7 +25,7 @@
 #include "kselftest_harness.h"
 #include "iconf_harness.h"
 #include "contracts.h"
-#include "iconf_client.h"
+#include "iconf_test.h"
 #include "iommu_sysfs.h"
 
 FIXTURE(attach) {
@@ -99,14 +99,13 @@ FIXTURE_SETUP(attach)
 					 self->driver, strerror(-ret));
 		self->unbound = true;
 	}
-	snprintf(g.name, sizeof(g.name), "%s", self->bdf);
-	ret = iconf_call(self->fd, ICONF_DEV_GET, &g);
-	if (ret == -ENODEV && variant->name) {
+	ret = _iconf_dev_get(self->fd, self->bdf, &g);
+	if (ret == ICONF_REFUSED(ENODEV) && variant->name) {
 		snprintf(self->unavailable, sizeof(self->unavailable),
 			 "no %s: the mock IOMMU is not loaded", variant->name);
 		return;
 	}
-	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", self->bdf, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", self->bdf, errno_name(ret));
 	self->dev = g.dev_id;
 	self->dma = g.flags & (ICONF_DEV_IS_EDU | ICONF_DEV_IS_MOCK);
 	if (g.group_id < 0)
@@ -130,17 +129,13 @@ FIXTURE_SETUP(attach)
  */
 static void heal(struct __test_metadata *_metadata, int fd, unsigned int dev)
 {
-	struct iconf_domain_alloc a = { .size = sizeof(a), .dev_id = dev };
-	struct iconf_attach at = { .size = sizeof(at), .dev_id = dev };
-	struct iconf_domain_free fr = { .size = sizeof(fr) };
+	unsigned int dom;
 
-	if (iconf_call(fd, ICONF_DOMAIN_ALLOC, &a) || a.api_ret)
+	if (_iconf_domain_alloc(fd, dev, &dom))
 		return;
-	at.dom_id = a.dom_id;
-	fr.dom_id = a.dom_id;
-	if (!iconf_call(fd, ICONF_ATTACH, &at) && !at.api_ret)
-		iconf_call(fd, ICONF_DETACH, &at);
-	iconf_call(fd, ICONF_DOMAIN_FREE, &fr);
+	if (!_iconf_attach(fd, dev, dom, ICONF_HOW_DEVICE))
+		_iconf_detach(fd, dev, dom, ICONF_HOW_DEVICE);
+	_iconf_domain_free(fd, dom);
 	TH_LOG("after the refused attach: a fresh domain attached and detached, the default domain back");
 }
 
@@ -165,43 +160,38 @@ FIXTURE_TEARDOWN(attach)
 static unsigned int new_domain(struct __test_metadata *_metadata, int fd,
 			       unsigned int dev)
 {
-	struct iconf_domain_alloc a = { .size = sizeof(a), .dev_id = dev };
-
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DOMAIN_ALLOC, &a));
-	ASSERT_EQ(0, a.api_ret) TH_LOG("domain allocation: %s", errno_name(a.api_ret));
-	return a.dom_id;
+	return iconf_domain_alloc(fd, dev);
 }
 
 static int attach(struct __test_metadata *_metadata, int fd, unsigned int dev,
 		  unsigned int dom, struct kmsg_window *log)
 {
-	struct iconf_attach a = { .size = sizeof(a), .dev_id = dev, .dom_id = dom };
 	struct kmsg_window dummy;
+	int ret;
 
 	if (!log)
 		log = &dummy;
 	kmsg_mark(log);
-	ASSERT_EQ(0, iconf_call(fd, ICONF_ATTACH, &a));
+	ret = _iconf_attach(fd, dev, dom, ICONF_HOW_DEVICE);
+	ASSERT_FALSE(iconf_refused(ret)) TH_LOG("ICONF_ATTACH: %s", errno_name(ret));
 	kmsg_collect(log);
 	for (int i = 0; i < log->lines && i < (int)ARRAY_SIZE(log->text); i++)
 		TH_LOG("kernel: %s", log->text[i]);
-	return a.api_ret;
+	return ret;
 }
 
 static void detach(struct __test_metadata *_metadata, int fd, unsigned int dev,
 		   unsigned int dom)
 {
-	struct iconf_attach a = { .size = sizeof(a), .dev_id = dev, .dom_id = dom };
-
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DETACH, &a));
+	iconf_detach(fd, dev, dom);
 }
 
 static int where(struct __test_metadata *_metadata, int fd,
 		 unsigned int dev, unsigned int *dom)
 {
-	struct iconf_dev_domain w = { .size = sizeof(w), .dev_id = dev };
+	struct iconf_dev_domain w;
 
-	ASSERT_EQ(0, iconf_call(fd, ICONF_DEV_DOMAIN, &w));
+	iconf_dev_domain(fd, dev, &w);
 	TH_LOG("the core says the device is on %s%s (type %u)", where_name(w.where),
 	       w.where == ICONF_ON_OURS ? (w.dom_id == *dom ? " (this one)" : " (another of ours)") : "",
 	       w.type);
@@ -214,10 +204,9 @@ static int where(struct __test_metadata *_metadata, int fd,
 static unsigned int edu_dma(struct __test_metadata *_metadata, int fd,
 			    unsigned int dev, unsigned int dom)
 {
-	struct iconf_edu_dma e = { .size = sizeof(e), .dev_id = dev, .dom_id = dom };
+	struct iconf_edu_dma e;
 
-	ASSERT_EQ(0, iconf_call(fd, ICONF_EDU_DMA, &e));
-	ASSERT_EQ(0, e.map_ret) TH_LOG("mapping for the DMA: %s", errno_name(e.map_ret));
+	iconf_edu_dma(fd, dev, dom, &e);
 	TH_LOG("device DMA %s: bus address 0x%llx, physical 0x%llx:%s%s%s%s",
 	       dom ? "through the test's domain" : "through its current domain",
 	       (unsigned long long)e.dma_addr, (unsigned long long)e.phys_addr,
@@ -324,14 +313,11 @@ TEST_F(attach, detach_reattach_G)
 
 TEST_F(attach, owned_attach_G)
 {
-	struct iconf_own o = { .size = sizeof(o), .own = 1 };
 	unsigned int dom, seen = 0;
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
-	o.dev_id = self->dev;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_OWN, &o));
-	ASSERT_EQ(0, o.api_ret) TH_LOG("claiming DMA ownership: %s", errno_name(o.api_ret));
+	iconf_own(self->fd, self->dev, 1);
 	/* Ownership parks the group on a blocking domain, as VFIO sees it. */
 	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
 	dom = new_domain(_metadata, self->fd, self->dev);
@@ -339,9 +325,7 @@ TEST_F(attach, owned_attach_G)
 	expect_on(_metadata, self, dom, true);
 	detach(_metadata, self->fd, self->dev, dom);
 	EXPECT_EQ(ICONF_ON_OTHER, where(_metadata, self->fd, self->dev, &seen));
-	o.own = 0;
-	o.api_ret = 0;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_OWN, &o));
+	iconf_own(self->fd, self->dev, 0);
 	ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->dev, &seen));
 	if (self->dma)
 		ASSERT_TRUE(!!(edu_dma(_metadata, self->fd, self->dev, 0) & ICONF_EDU_ARRIVED));
@@ -366,8 +350,9 @@ static const char *provoke_width(struct __test_metadata *_metadata,
 				 struct _test_data_attach *self, struct provoked *p)
 {
 	static char why[200];
-	struct iconf_map m = { .size = sizeof(m), .length = 4096 };
 	const char *drv = iommu_driver();
+	unsigned long long iova;
+	int ret;
 	int width = !strcmp(drv, "intel") ? intel_width() :
 		    !strcmp(drv, "mock") ? mock_width() : 0;
 
@@ -379,18 +364,18 @@ static const char *provoke_width(struct __test_metadata *_metadata,
 	}
 	ASSERT_LT(0, width) TH_LOG("cannot read the %s IOMMU's address width", drv);
 	p->dom = new_domain(_metadata, self->fd, self->dev);
-	m.dom_id = p->dom;
-	m.iova = 1ULL << width;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_MAP, &m));
-	if (m.api_ret) {
+	iova = 1ULL << width;
+	ret = _iconf_map(self->fd, p->dom, iova, 4096);
+	ASSERT_FALSE(iconf_refused(ret)) TH_LOG("ICONF_MAP: %s", errno_name(ret));
+	if (ret) {
 		/* Today's kernels size a device's domain to its IOMMU. */
 		snprintf(why, sizeof(why),
 			 "refused earlier: iommu_map() of IOVA 2^%d on a domain allocated for this device answers %s (beyond its aperture), so no attach meets the width incompatibility",
-			 width, errno_name(m.api_ret));
+			 width, errno_name(ret));
 		return why;
 	}
 	TH_LOG("domain %u maps IOVA 0x%llx, beyond the IOMMU's %d-bit width", p->dom,
-	       (unsigned long long)m.iova, width);
+	       iova, width);
 	p->expect_ok = false;
 	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
 	TH_LOG("attach: %s", errno_name(p->ret));
@@ -403,15 +388,15 @@ static const char *provoke_coherency(struct __test_metadata *_metadata,
 				     struct _test_data_attach *self, struct provoked *p)
 {
 	static char why[160];
-	struct iconf_coherent c = { .size = sizeof(c) };
 	const char *drv = iommu_driver();
+	int ret;
 
 	p->dom = new_domain(_metadata, self->fd, self->dev);
-	c.dom_id = p->dom;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_COHERENT, &c));
-	if (c.api_ret != 1) {
+	ret = _iconf_coherent(self->fd, p->dom);
+	ASSERT_FALSE(iconf_refused(ret)) TH_LOG("ICONF_COHERENT: %s", errno_name(ret));
+	if (ret != 1) {
 		snprintf(why, sizeof(why), "the domain cannot enforce coherency (%s): nothing to provoke",
-			 c.api_ret ? errno_name(c.api_ret) : "false");
+			 ret ? errno_name(ret) : "false");
 		return why;
 	}
 	if (!strcmp(drv, "intel")) {
@@ -447,18 +432,14 @@ static const char *provoke_amd_v2(struct __test_metadata *_metadata,
 				  struct _test_data_attach *self, struct provoked *p)
 {
 	static char why[160];
-	struct iconf_amd_v2 v = { .size = sizeof(v) };
 	int ret;
 
 	if (strcmp(iommu_driver(), "amd"))
 		return "not an AMD IOMMU: IOMMUv2 domains are amd-iommu's";
 	p->dom = new_domain(_metadata, self->fd, self->dev);
-	v.dev_id = self->dev;
-	v.dom_id = p->dom;
-	ret = iconf_call(self->fd, ICONF_AMD_V2, &v);
-	if (ret || v.api_ret) {
-		snprintf(why, sizeof(why), "cannot make an IOMMUv2 domain: %s",
-			 errno_name(ret ? ret : v.api_ret));
+	ret = _iconf_amd_v2(self->fd, self->dev, p->dom);
+	if (ret) {
+		snprintf(why, sizeof(why), "cannot make an IOMMUv2 domain: %s", errno_name(ret));
 		return why;
 	}
 	TH_LOG("domain %u is an IOMMUv2 domain; the device's default domain is not identity",
@@ -603,10 +584,9 @@ FIXTURE_SETUP(multi)
 	}
 	self->ndev = self->ndev < ICONF_MAX_DEVS ? self->ndev : ICONF_MAX_DEVS;
 	for (unsigned int i = 0; i < self->ndev; i++) {
-		struct iconf_dev_get g = { .size = sizeof(g) };
+		struct iconf_dev_get g;
 
-		snprintf(g.name, sizeof(g.name), "%.*s", (int)sizeof(g.name) - 1, names[i]);
-		ASSERT_EQ(0, iconf_call(self->fd, ICONF_DEV_GET, &g));
+		iconf_dev_get(self->fd, names[i], &g);
 		self->devs[i] = g.dev_id;
 		TH_LOG("group %d: %s", self->group, names[i]);
 	}
@@ -638,22 +618,17 @@ TEST_F(multi, attach_device_A)
 
 TEST_F(multi, attach_group_C)
 {
-	struct iconf_attach a = { .size = sizeof(a), .how = ICONF_HOW_GROUP };
 	unsigned int dom, seen;
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
 	dom = new_domain(_metadata, self->fd, self->devs[0]);
-	a.dev_id = self->devs[0];
-	a.dom_id = dom;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_ATTACH, &a));
-	ASSERT_EQ(0, a.api_ret) TH_LOG("iommu_attach_group(): %s", errno_name(a.api_ret));
+	iconf_attach_group(self->fd, self->devs[0], dom);
 	for (unsigned int i = 0; i < self->ndev; i++) {
 		seen = dom;
 		ASSERT_EQ(ICONF_ON_OURS, where(_metadata, self->fd, self->devs[i], &seen));
 	}
-	a.api_ret = 0;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_DETACH, &a));
+	iconf_detach_group(self->fd, self->devs[0], dom);
 	for (unsigned int i = 0; i < self->ndev; i++)
 		ASSERT_EQ(ICONF_ON_BOOT, where(_metadata, self->fd, self->devs[i], &seen));
 }

@@ -32,7 +32,7 @@
 
 #include "kselftest_harness.h"
 #include "iconf_harness.h"
-#include "iconf_client.h"
+#include "iconf_test.h"
 #include "race_client.h"
 
 FIXTURE(race) {
@@ -54,9 +54,9 @@ FIXTURE_VARIANT_ADD(race, mock) { .name = ICONF_MOCK_PREFIX "0" };
 FIXTURE_SETUP(race)
 {
 	static const unsigned int edu_ids[] = { 0x11e8, 0 };
-	struct iconf_version v = { .size = sizeof(v) };
-	struct iconf_dev_get g = { .size = sizeof(g) };
-	char drv[64];
+	struct iconf_version v;
+	struct iconf_dev_get g;
+	char name[sizeof(g.name)] = "", drv[64];
 	int ret;
 
 	if (race_size_from_env(&self->size, self->unavailable, sizeof(self->unavailable)))
@@ -64,17 +64,17 @@ FIXTURE_SETUP(race)
 	self->fd = iconf_open(self->unavailable, sizeof(self->unavailable));
 	if (self->fd < 0)
 		return;
-	ASSERT_EQ(0, iconf_call(self->fd, ICONF_VERSION, &v));
+	iconf_version(self->fd, &v);
 	self->dev_api = !!(v.features & ICONF_FEAT_DEV_FAULT);
 	self->iopf_api = !!(v.features & ICONF_FEAT_IOPF);
 	if (variant->name)
-		snprintf(g.name, sizeof(g.name), "%s", variant->name);
-	else if (pci_find(0x1234, edu_ids, g.name, sizeof(g.name), drv, sizeof(drv)))
+		snprintf(name, sizeof(name), "%s", variant->name);
+	else if (pci_find(0x1234, edu_ids, name, sizeof(name), drv, sizeof(drv)))
 		snprintf(self->unavailable, sizeof(self->unavailable), "no edu device");
 	if (self->unavailable[0])
 		return;
-	ret = iconf_call(self->fd, ICONF_DEV_GET, &g);
-	if (ret == -ENODEV && variant->name) {
+	ret = _iconf_dev_get(self->fd, name, &g);
+	if (ret == ICONF_REFUSED(ENODEV) && variant->name) {
 		snprintf(self->unavailable, sizeof(self->unavailable),
 			 "no %s: the mock IOMMU is not loaded", variant->name);
 		return;
@@ -280,29 +280,26 @@ TEST_F_TIMEOUT(race, iopf_stress, 24 * 3600 + 60)
 
 static unsigned int alloc_attach(struct __test_metadata *_metadata, struct _test_data_race *self)
 {
-	struct iconf_domain_alloc d = { .size = sizeof(d), .dev_id = self->dev };
-	struct iconf_attach at = { .size = sizeof(at), .dev_id = self->dev };
+	unsigned int dom;
+	int ret = _iconf_domain_alloc(self->fd, self->dev, &dom);
 
-	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DOMAIN_ALLOC, &d));
-	EXPECT_EQ(0, d.api_ret) TH_LOG("domain alloc: %s", errno_name(d.api_ret));
-	if (d.api_ret)
+	EXPECT_EQ(0, ret) TH_LOG("domain alloc: %s", errno_name(ret));
+	if (ret)
 		return 0;
-	at.dom_id = d.dom_id;
-	EXPECT_EQ(0, iconf_call(self->fd, ICONF_ATTACH, &at));
-	EXPECT_EQ(0, at.api_ret) TH_LOG("attach: %s", errno_name(at.api_ret));
-	return at.api_ret ? 0 : d.dom_id;
+	ret = _iconf_attach(self->fd, self->dev, dom, ICONF_HOW_DEVICE);
+	EXPECT_EQ(0, ret) TH_LOG("attach: %s", errno_name(ret));
+	return ret ? 0 : dom;
 }
 
 /* The order the domain API allows: reports quiesced, then detach, then free. */
 static void detach_free(struct __test_metadata *_metadata, struct _test_data_race *self,
 			unsigned int dom)
 {
-	struct iconf_attach at = { .size = sizeof(at), .dev_id = self->dev, .dom_id = dom };
-	struct iconf_domain_free fr = { .size = sizeof(fr), .dom_id = dom };
+	int ret = _iconf_detach(self->fd, self->dev, dom, ICONF_HOW_DEVICE);
 
-	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DETACH, &at));
-	EXPECT_EQ(0, at.api_ret);
-	EXPECT_EQ(0, iconf_call(self->fd, ICONF_DOMAIN_FREE, &fr));
+	EXPECT_EQ(0, ret) TH_LOG("detach: %s", errno_name(ret));
+	ret = _iconf_domain_free(self->fd, dom);
+	EXPECT_EQ(0, ret) TH_LOG("domain free: %s", errno_name(ret));
 }
 
 /* @scenario on a fresh domain attached to the device (a failed ASSERT ends the test). */
@@ -364,7 +361,7 @@ TEST_F_TIMEOUT(race, dom_stress, 24 * 3600 + 60)
  */
 TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
 {
-	struct iconf_dev_get g = { .size = sizeof(g) };
+	struct iconf_dev_get g;
 	const char *unsafe = getenv("IOMMU_RACE_UNSAFE");
 	struct iconf_race a;
 
@@ -375,8 +372,7 @@ TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
 	if (!unsafe || strcmp(unsafe, "1"))
 		SKIP(return, "IOMMU_RACE_UNSAFE=1 runs it: on v6.1 it corrupts memory (iommu_page_response() vs unregister), in a guest you can lose");
 	if (variant->name) {
-		snprintf(g.name, sizeof(g.name), ICONF_MOCK_PREFIX "2");
-		ASSERT_EQ(0, iconf_call(self->fd, ICONF_DEV_GET, &g));
+		iconf_dev_get(self->fd, ICONF_MOCK_PREFIX "2", &g);
 		self->dev = g.dev_id;
 	}
 	/* Long enough to meet the race; a kernel without it pays this once. */

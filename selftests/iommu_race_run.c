@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iconf_client.h"
+#include "iconf_test.h"
 #include "race_client.h"
 
 static int usage(const char *msg)
@@ -45,21 +45,17 @@ static int parse_count(const char *opt, const char *s, unsigned int max, unsigne
 /* A fresh domain attached to the device, for the domain scenarios. */
 static int domain_for(int fd, unsigned int dev, unsigned int *dom)
 {
-	struct iconf_domain_alloc d = { .size = sizeof(d), .dev_id = dev };
-	struct iconf_attach at = { .size = sizeof(at), .dev_id = dev };
-	int ret = iconf_call(fd, ICONF_DOMAIN_ALLOC, &d);
+	int ret = _iconf_domain_alloc(fd, dev, dom);
 
-	if (ret || d.api_ret) {
-		fprintf(stderr, "iommu_race_run: domain alloc: %s\n", errno_name(ret ? ret : d.api_ret));
+	if (ret) {
+		fprintf(stderr, "iommu_race_run: domain alloc: %s\n", errno_name(ret));
 		return -1;
 	}
-	at.dom_id = d.dom_id;
-	ret = iconf_call(fd, ICONF_ATTACH, &at);
-	if (ret || at.api_ret) {
-		fprintf(stderr, "iommu_race_run: attach: %s\n", errno_name(ret ? ret : at.api_ret));
+	ret = _iconf_attach(fd, dev, *dom, ICONF_HOW_DEVICE);
+	if (ret) {
+		fprintf(stderr, "iommu_race_run: attach: %s\n", errno_name(ret));
 		return -1;
 	}
-	*dom = d.dom_id;
 	return 0;
 }
 
@@ -105,8 +101,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iommu_race_run: %s\n", why);
 		return 2;
 	}
-	strcpy(g.name, argv[optind]);
-	ret = iconf_call(fd, ICONF_DEV_GET, &g);
+	ret = _iconf_dev_get(fd, argv[optind], &g);
 	if (ret) {
 		fprintf(stderr, "iommu_race_run: %s: %s\n", g.name, errno_name(ret));
 		return 2;

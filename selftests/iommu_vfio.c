@@ -24,7 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "iconf_harness.h"
-#include "iconf_client.h"
+#include "iconf_test.h"
 #include "iommu_sysfs.h"
 
 #define NDEV 2
@@ -189,14 +189,10 @@ TEST_F(vfio, two_groups_one_container)
 		TH_LOG("VFIO_IOMMU_MAP_DMA: %s", strerror(errno));
 
 	for (int i = 0; i < NDEV; i++) {
-		struct iconf_dev_get g = { .size = sizeof(g) };
+		struct iconf_dev_get g;
 
-		snprintf(g.name, sizeof(g.name), "%s", self->bdf[i]);
-		ASSERT_EQ(0, iconf_call(self->conf, ICONF_DEV_GET, &g));
-		memset(&dd[i], 0, sizeof(dd[i]));
-		dd[i].size = sizeof(dd[i]);
-		dd[i].dev_id = g.dev_id;
-		ASSERT_EQ(0, iconf_call(self->conf, ICONF_DEV_DOMAIN, &dd[i]));
+		iconf_dev_get(self->conf, self->bdf[i], &g);
+		iconf_dev_domain(self->conf, g.dev_id, &dd[i]);
 		TH_LOG("%s is on a domain of type %u, identity %016llx", self->bdf[i],
 		       dd[i].type, (unsigned long long)dd[i].cookie);
 		/* IOMMU_DOMAIN_UNMANAGED: a domain VFIO allocated, not the default. */
