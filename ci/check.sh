@@ -129,7 +129,7 @@ suite build build_all
 suite checkpatch style
 # The report's tests list the built programs' tests, as the gate does.
 suite ci-units env ICONF_SELFTESTS="$out/selftests" \
-	ICONF_SELFTEST_PROGS="$(make -s -C "$root/selftests" KSFT_DIR="$ksft" print-programs)" \
+	ICONF_SELFTEST_PROGS="$(make -s --no-print-directory -C "$root/selftests" KSFT_DIR="$ksft" print-programs)" \
 	python3 "$here/tests/run.py"
 c_units() { "$out/iommu_abi_test" && "$out/kmsg_splat_test"; }
 suite c-units c_units
@@ -180,7 +180,7 @@ ksft_install() {
 			echo "not ok $n the install has no $p.ko built for $k"
 		fi
 	done
-	for p in $(make -s -C "$root/selftests" KSFT_DIR="$ksft" print-programs) settings config; do
+	for p in $(make -s --no-print-directory -C "$root/selftests" KSFT_DIR="$ksft" print-programs) settings config; do
 		n=$((n + 1))
 		[ -e "$inst/$p" ] && echo "ok $n the install carries $p" || echo "not ok $n the install lacks $p"
 	done

@@ -150,7 +150,7 @@ make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$bin" >>"$out/build.log" 2
 # What each program declares, as it lists it: the report names the tests a
 # dying guest never reached from these.
 mkdir -p "$out/tests"
-for p in $(make -s -C "$root/selftests" KSFT_DIR="$ksft" print-programs); do
+for p in $(make -s --no-print-directory -C "$root/selftests" KSFT_DIR="$ksft" print-programs); do
 	"$bin/$p" --list >"$out/tests/$p.list" || fail "$p --list failed"
 done
 # iommu-admin, for its end-to-end tests in the guests (tool/tests/e2e.sh).
