@@ -126,6 +126,28 @@ gate_refuses() {
 }
 
 suite build build_all
+# The selftests are rebuilt when anything they include changes (make -W:
+# "as if this file were new", nothing touched), and only then.
+selftests_make() {
+	local n=1 h m=(make -s --no-print-directory -C "$root/selftests" KSFT_DIR="$ksft"
+		OUTPUT="$out/selftests")
+	if "${m[@]}" -q all; then
+		echo "ok 1 the built selftests are up to date"
+	else
+		echo "not ok 1 make -q: the selftests just built want rebuilding"
+	fi
+	for h in "$root/selftests/iconf_test.h" "$root/selftests/iconf_client.h" \
+		"$root/lib/iommu_abi.h" "$root/contracts/attach_rules.def" \
+		"$root/kmod-helpers/include/uapi/iommu_conformance.h"; do
+		n=$((n + 1))
+		if "${m[@]}" -q -W "$h" all; then
+			echo "not ok $n a change to ${h#"$root"/} rebuilds nothing"
+		else
+			echo "ok $n a change to ${h#"$root"/} rebuilds the programs"
+		fi
+	done
+}
+suite selftests-make selftests_make
 suite checkpatch style
 # The report's tests list the built programs' tests, as the gate does.
 suite ci-units env ICONF_SELFTESTS="$out/selftests" \
