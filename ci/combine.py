@@ -69,8 +69,7 @@ def merge(runs):
             "exit_code": code, "verdict": verdict}
 
 
-def write_merged(out, runs):
-    m = merge(runs)
+def write_merged(out, runs, m):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(m, f, indent=1)
@@ -126,13 +125,12 @@ def main(argv):
         table(rows)
     print()
     for suite, s in runs:
-        for n, why in s.get("left_out", {}).items():
-            if not any(n in o["topologies"] for _, o in runs):
-                print(f"{suite}: left out {n}: {why}")
-    for suite, s in runs:
         print(f"{suite}: {s['verdict']} (exit {s['exit_code']}), profile {s['profile'] or 'none'}")
     if out:
-        m = write_merged(out, runs)
+        m = merge(runs)
+        for n, why in m["left_out"].items():
+            print(f"left out of every job: {n}: {why}")
+        write_merged(out, runs, m)
         print(f"\nmerged verdict: {m['verdict']} (exit {m['exit_code']}); "
               f"summary.json, junit.xml and kcidb.json in {out}")
         return m["exit_code"]

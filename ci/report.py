@@ -20,6 +20,7 @@ import envfile  # noqa: E402
 import expect  # noqa: E402
 import kcidb  # noqa: E402
 import ktap  # noqa: E402
+import results  # noqa: E402
 import contracts  # noqa: E402
 import topology  # noqa: E402
 
@@ -355,11 +356,8 @@ def junit(path, suites, title):
         counts = {"failures": 0, "skipped": 0}
         total = 0.0
         for r in rs:
-            prefix = f"{r['topology']}/{r['group']}/"
-            name = r["name"][len(prefix):] if r["name"].startswith(prefix) else \
-                r["name"].split("/")[-1]
             case = ET.SubElement(suite, "testcase", classname=f"{suite_name}/{r['group']}",
-                                 name=name)
+                                 name=results.case_name(r))
             if r.get("duration_s") is not None:
                 case.set("time", f"{r['duration_s']:.3f}")
                 total += r["duration_s"]

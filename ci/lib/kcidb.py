@@ -11,6 +11,8 @@ is the test's environment, so one test on two vIOMMUs is one path with two
 environments, as KernelCI keeps one test on two boards."""
 import re
 
+import results
+
 ORIGIN = "iommu_conformance"
 SCHEMA_VERSION = {"major": 5, "minor": 3}
 EXCERPT_MAX = 16384
@@ -86,10 +88,8 @@ def export(runs):
             })
             vm = t.get("vm") or {}
             harness_down = vm.get("status") in ("missing", "qemu-error")
-            topo_short = tname.rsplit("/", 1)[-1]
             for r in t["tests"]:
-                case = r["name"][len(f"{tname}/{r['group']}/"):] \
-                    if r["name"].startswith(f"{tname}/{r['group']}/") else r["name"].split("/")[-1]
+                case = results.case_name(r)
                 status = STATUS.get(r["result"], "ERROR")
                 if r["group"] == "vm" and harness_down and status == "FAIL":
                     status = "ERROR"  # QEMU did not run: nothing of the kernel was seen
@@ -98,8 +98,8 @@ def export(runs):
                     "build_id": build_id, "origin": ORIGIN,
                     "path": path_of(r["group"], case), "status": status,
                     "environment": {
-                        "comment": _text(f"QEMU {qemu}, topology {topo_short}"),
-                        "misc": {"topology": topo_short, "qemu": qemu, "arch": arch,
+                        "comment": _text(f"QEMU {qemu}, topology {tname}"),
+                        "misc": {"topology": tname, "qemu": qemu, "arch": arch,
                                  "kernel": release},
                     },
                     "misc": {"result": r["result"], "name": r["name"]},
