@@ -105,11 +105,10 @@ if [ -z "${KERNEL:-}${KERNEL_DEB:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1
 	arches=x86_64,aarch64
 fi
 cfg=$out/topologies.cfg
-# What is left out, and why, goes to the report as well as to the screen.
-avail=$(python3 "$here/lib/topology.py" effective "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
-	"$arches" "${PROGRAMS:-}" 2>"$out/left-out.txt")
+# What is left out, and why, goes to the screen and to the report.
+avail=$(python3 "$here/lib/topology.py" effective --left-out "$out/left-out.json" \
+	"$here/topologies.cfg" "$cfg" "$KBUILD/.config" "$arches" "${PROGRAMS:-}")
 rc=$?
-cat "$out/left-out.txt" >&2
 [ $rc -eq 0 ] || fail "cannot make this run's topologies (see above)"
 topos=
 for t in ${TOPOLOGIES:-$avail}; do
@@ -129,7 +128,7 @@ strict=
 # report ARGS...: judge what ran; what was left out goes with its reason.
 report() {
 	# shellcheck disable=SC2086
-	python3 "$here/report.py" --out "$out" --cfg "$cfg" --left-out "$out/left-out.txt" \
+	python3 "$here/report.py" --out "$out" --cfg "$cfg" --left-out "$out/left-out.json" \
 		--kernel-env "$out/kernel.env" --tests "$out/tests" --profiles "$here/expect" \
 		--profile "${PROFILE:-}" --baseline "${BASELINE:-}" $strict "$@"
 }

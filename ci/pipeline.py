@@ -30,7 +30,7 @@ KERNELS = ("bookworm", "trixie", "sid")
 SYSTEM_QEMU = "7.2"
 # What a job keeps: the results, never the kernel, modules or disk images.
 ARTIFACTS = ("summary.json", "junit.xml", "kcidb.json", "run.env", "kernel.env",
-             "kernel-aarch64.env", "qemu.env", "left-out.txt", "topologies.cfg",
+             "kernel-aarch64.env", "qemu.env", "left-out.json", "topologies.cfg",
              "*.ktap", "*.console.log", "*.vm.json", "tap/", "tests/", "static/static.json")
 
 

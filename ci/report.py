@@ -57,16 +57,17 @@ def declared_tests(listdir, prog):
         return []
 
 
-LEFT_OUT = re.compile(r"^topology (\S+): left out, (.*)$")
-
-
 def read_left_out(path):
-    """{topology: why} from ci/lib/topology.py's words (gate.sh keeps them)."""
+    """{topology: why} as ci/lib/topology.py wrote it (--left-out)."""
+    if not path:
+        return {}
     try:
         with open(path) as f:
-            return {m[1]: m[2] for m in map(LEFT_OUT.match, f.read().splitlines()) if m}
+            return json.load(f)
     except OSError:
         return {}
+    except ValueError as e:
+        die(f"{path}: not the left-out record topology.py writes: {e}")
 
 
 def judge_topology(t, out, listdir):
@@ -89,12 +90,19 @@ def judge_topology(t, out, listdir):
         gate_error = f"{t.name}: QEMU did not run: {vm.get('qemu_output', 'no VM record').strip()[-300:]}"
         res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error))
         return res, gate_error, vm, notes
+    # Boots that died before the runner started and were booted again
+    # (ci/vmrun.py): no test ran in them, but they are the kernel's too.
+    retried = [f"boot {b['attempt']} died before its runner started: {b['crash']} "
+               f"({b['console_log']})" for b in vm.get("earlier_boots") or []]
     if doc.version is None:
         gate_error = f"{t.name}: the guest never reached the test runner ({vm['status']})"
+        if retried:
+            gate_error += f" on any of {len(retried) + 1} boots"
         res.append(result(f"{vmname}/boot", t.name, "vm", "fail", gate_error,
-                          tail(stem + ".console.log")))
+                          retried + tail(stem + ".console.log")))
     else:
-        res.append(result(f"{vmname}/boot", t.name, "vm", "pass"))
+        why = f"booted on attempt {len(retried) + 1}" if retried else ""
+        res.append(result(f"{vmname}/boot", t.name, "vm", "pass", why, retried))
         if vm["status"] == "timeout":
             gate_error = f"{t.name}: the guest hung; killed after {vm['timeout_s']} s"
             res.append(result(f"{vmname}/completed", t.name, "vm", "fail", gate_error,
@@ -503,6 +511,13 @@ def print_report(summary, names, groups):
             print(f"\n{title} ({len(summary[key])}):")
             for r in summary[key]:
                 print(f"  {r['name']}: {r['was']} -> {r['now']}")
+    again = [(n, b) for n in names
+             for b in summary["topologies"][n]["vm"].get("earlier_boots") or []]
+    if again:
+        print("\nbooted again: these boots died before any test ran (a kernel that "
+              "never boots fails on every attempt):")
+        for n, b in again:
+            print(f"  {n}: boot {b['attempt']}: {b['crash']} ({b['console_log']})")
     if summary.get("left_out"):
         print("\nleft out of this run (not judged):")
         for n, why in summary["left_out"].items():
@@ -578,7 +593,8 @@ def main():
         apply_profile(res, profile, a.strict)
         summary["topologies"][n] = {"arch": topos[n].arch,
                                     "vm": {k: vm.get(k) for k in
-                                           ("status", "started", "duration_s", "timeout_s")},
+                                           ("status", "started", "duration_s", "timeout_s",
+                                            "earlier_boots")},
                                     "tests": res, "program_notes": notes}
         if err:
             summary["gate_errors"].append(err)

@@ -3,10 +3,17 @@
 """Boot one QEMU VM per topology, at most --jobs at once, each bounded in
 time. Per topology it writes NAME.console.log (ttyS0: the kernel console),
 NAME.ktap (ttyS1: the runner's results) and NAME.vm.json (how the VM
-ended). It never judges results: ci/report.py does."""
+ended). It never judges results: ci/report.py does.
+
+A guest that dies before its runner has written a line is booted again,
+up to --boot-attempts times: no test has run, so no result depends on the
+retry, and a kernel that cannot boot still fails on every attempt. Each
+earlier attempt's console is kept (NAME.bootN.console.log) and named in
+NAME.vm.json, and the report shows it with the boot's result."""
 import argparse
 import concurrent.futures
 import datetime
+import glob
 import json
 import os
 import shlex
@@ -16,6 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import console  # noqa: E402
 import envfile  # noqa: E402
 import topology  # noqa: E402
 
@@ -101,8 +109,50 @@ def command(t, a, kenv, scratch, stem, envfile):
             *t.iommu, *t.device_args(scratch)]
 
 
+def crash_summary(path):
+    """The first report the kernel made of itself in a console log, as
+    "kind: line", or its last line when it made none."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return "no console log"
+    found = console.scan(text)
+    if found:
+        first = found[0]
+        return f"{first.kind}: {first.excerpt[0] if first.excerpt else ''}".strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return f"no kernel report; last console line: {lines[-1] if lines else '(empty)'}"
+
+
 def run_one(t, a, kenv, bare):
     stem = os.path.join(a.out, t.name + (".bare" if bare else ""))
+    for old in [stem + ".vm.json"] + glob.glob(glob.escape(stem) + ".boot*.console.log"):
+        if os.path.exists(old):
+            os.unlink(old)
+    earlier = []
+    attempts = max(1, a.boot_attempts)
+    for attempt in range(1, attempts + 1):
+        info = boot_once(t, a, kenv, bare, stem)
+        runner_started = info.pop("runner_started")
+        if info["status"] != "died" or runner_started or bare or attempt == attempts:
+            break
+        kept = f"{stem}.boot{attempt}.console.log"
+        os.replace(stem + ".console.log", kept)
+        crash = crash_summary(kept)
+        earlier.append({"attempt": attempt, "status": info["status"],
+                        "duration_s": info["duration_s"], "started": info["started"],
+                        "console_log": os.path.basename(kept), "crash": crash})
+        print(f"vm: {t.name}: boot {attempt} of {attempts} died before its runner "
+              f"started ({crash}); booting it again", flush=True)
+    info["boot_attempt"] = attempt
+    info["earlier_boots"] = earlier
+    with open(stem + ".vm.json", "w") as f:
+        json.dump(info, f, indent=1)
+    return info
+
+
+def boot_once(t, a, kenv, bare, stem):
     scratch = stem + ".scratch"
     os.makedirs(scratch, exist_ok=True)
     img = os.path.join(scratch, "nvme.img")
@@ -138,9 +188,7 @@ def run_one(t, a, kenv, bare):
             "duration_s": round(took, 2),
             "timeout_s": a.timeout, "qemu_rc": proc.returncode,
             "qemu_output": qout.decode(errors="replace")[-4000:],
-            "command": cmd}
-    with open(stem + ".vm.json", "w") as f:
-        json.dump(info, f, indent=1)
+            "command": cmd, "runner_started": bool(ktap.strip())}
     print(f"vm: {t.name}{' (bare)' if bare else ''}: {status} in {took:.1f} s",
           flush=True)
     return info
@@ -190,6 +238,8 @@ def main():
     p.add_argument("--cores", type=int, default=os.cpu_count(),
                    help="host cores to fill; each VM takes as many as it has vCPUs")
     p.add_argument("--bare", action="store_true", help="boot and power off only")
+    p.add_argument("--boot-attempts", type=int, default=2,
+                   help="boots of a guest that dies before its runner starts")
     p.add_argument("--keep-disks", action="store_true",
                    help="reuse the disk images of an earlier boot (a reboot)")
     p.add_argument("--guest-env", default="",

@@ -9,8 +9,11 @@ from ci/qemu.sh) meets, with `debug_programs` appended to the programs
 when the kernel is a debug build (CONFIG_KASAN=y), and with only the
 programs ONLY names (space-separated; "insmod:" steps are kept) when
 given. It prints the names kept, and on stderr each one left out with
-the reason."""
+the reason; with --left-out FILE it writes those reasons there as JSON
+({topology: why}), which the report reads."""
+import argparse
 import configparser
+import json
 import os
 import shlex
 import sys
@@ -127,7 +130,15 @@ def unmet(requires, opts, qemu_version):
     return out
 
 
-def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
+def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=None):
+    """The names kept; @left_out, a dict, gets {name: why} of the others."""
+    left_out = {} if left_out is None else left_out
+
+    def leave_out(name, why):
+        left_out[name] = why
+        print(f"topology {name}: left out, {why}", file=sys.stderr)
+        cp.remove_section(name)
+
     cp = configparser.ConfigParser(interpolation=None)
     with open(cfg_in) as f:
         cp.read_file(f)
@@ -138,24 +149,19 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
     for name in cp.sections():
         t = Topology(name, cp[name])
         if t.arch not in arches.split(","):
-            print(f"topology {name}: left out, no {t.arch} kernel in this run (the arm64 "
-                  "lane follows a Debian kernel, the default or DIST=; ARM64=0 turns it off)",
-                  file=sys.stderr)
-            cp.remove_section(name)
+            leave_out(name, f"no {t.arch} kernel in this run (the arm64 lane follows a "
+                      "Debian kernel, the default or DIST=; ARM64=0 turns it off)")
             continue
         missing = unmet(t.requires, opts, os.environ.get("QEMU_VERSION", ""))
         if missing:
-            print(f"topology {name}: left out, it needs {', '.join(missing)}",
-                  file=sys.stderr)
-            cp.remove_section(name)
+            leave_out(name, f"it needs {', '.join(missing)}")
             continue
         programs = t.programs + (t.debug_programs if debug else [])
         if wanted:
             seen.update(p for p in programs if p in wanted)
             programs = [p for p in programs if p in wanted or p.startswith("insmod:")]
             if all(p.startswith("insmod:") for p in programs):
-                print(f"topology {name}: left out, it runs none of {only}", file=sys.stderr)
-                cp.remove_section(name)
+                leave_out(name, f"it runs none of {only}")
                 continue
         cp[name]["programs"] = " ".join(programs)
         kept.append(name)
@@ -172,9 +178,20 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only=""):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (5, 6, 7) or sys.argv[1] != "effective":
-        sys.exit("usage: topology.py effective IN OUT KCONFIG [ARCH,... [PROGRAM...]]")
+    p = argparse.ArgumentParser(description="the run's own topology file")
+    p.add_argument("command", choices=["effective"])
+    p.add_argument("cfg_in")
+    p.add_argument("cfg_out")
+    p.add_argument("kconfig")
+    p.add_argument("arches", nargs="?", default="x86_64", help="ARCH,...")
+    p.add_argument("only", nargs="?", default="", help="the programs to run (space-separated)")
+    p.add_argument("--left-out", metavar="FILE", help="{topology: why} of those left out, JSON")
+    a = p.parse_args()
+    gone = {}
     try:
-        print(" ".join(effective(*sys.argv[2:])))
+        print(" ".join(effective(a.cfg_in, a.cfg_out, a.kconfig, a.arches, a.only, gone)))
+        if a.left_out:
+            with open(a.left_out, "w") as f:
+                json.dump(gone, f, indent=1)
     except (OSError, TopologyError) as e:
         sys.exit(f"topology: {e}")

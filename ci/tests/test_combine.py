@@ -155,8 +155,8 @@ class MergeEqualsOneRun(unittest.TestCase):
                         os.path.join(out, t + ".console.log"))
         with open(os.path.join(out, "run.env"), "w") as f:
             f.write(f"RUN_ID='{os.path.basename(out)}'\n")
-        with open(os.path.join(out, "left-out.txt"), "w") as f:
-            f.write("topology virtio: left out, it needs CONFIG_VIRTIO_IOMMU\n")
+        with open(os.path.join(out, "left-out.json"), "w") as f:
+            json.dump({"virtio": "it needs CONFIG_VIRTIO_IOMMU"}, f)
 
     def report(self, out, topos):
         self.gate_output(out, topos)
@@ -164,7 +164,7 @@ class MergeEqualsOneRun(unittest.TestCase):
                             "--out", out, "--cfg", self.cfg, "--kernel-env", self.kenv,
                             "--tests", os.path.join(self.dir, "tests"),
                             "--profiles", os.path.join(ROOT, "ci", "expect"),
-                            "--left-out", os.path.join(out, "left-out.txt")]
+                            "--left-out", os.path.join(out, "left-out.json")]
                            + (topos or ["--no-topologies"]),
                            capture_output=True, text=True)
         self.assertIn(p.returncode, (0, 1, 2), p.stderr)

@@ -38,10 +38,14 @@ class Judge(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def vm(self, status, ktap_fixture=None, ktap_text=None, console="clean"):
+    def vm(self, status, ktap_fixture=None, ktap_text=None, console="clean", earlier=()):
         with open(os.path.join(self.dir, "intel.vm.json"), "w") as f:
             json.dump({"status": status, "timeout_s": 900, "duration_s": 1.0,
-                       "qemu_output": "qemu: boom" if status == "qemu-error" else ""}, f)
+                       "qemu_output": "qemu: boom" if status == "qemu-error" else "",
+                       "earlier_boots": [{"attempt": n, "status": "died",
+                                          "console_log": f"intel.boot{n}.console.log",
+                                          "crash": "oops: Oops: int3: 0000 [#1] SMP"}
+                                         for n in range(1, len(earlier) + 1)]}, f)
         text = ktap_text or ""
         if ktap_fixture:
             with open(os.path.join(FIX, "ktap", ktap_fixture)) as f:
@@ -97,6 +101,22 @@ class Judge(unittest.TestCase):
         res, err = self.judge()
         self.assertIn("never reached the test runner", err)
         self.assertEqual(res["intel/vm/boot"]["result"], "fail")
+
+    def test_a_boot_again_passes_and_names_the_boot_that_died(self):
+        self.vm("completed", "intel-6.1-recorded.ktap", earlier=["died"])
+        res, err = self.judge()
+        self.assertIsNone(err)
+        boot = res["intel/vm/boot"]
+        self.assertEqual((boot["result"], boot["reason"]), ("pass", "booted on attempt 2"))
+        self.assertEqual(boot["diagnostics"],
+                         ["boot 1 died before its runner started: oops: Oops: int3: 0000 "
+                          "[#1] SMP (intel.boot1.console.log)"])
+
+    def test_no_boot_on_any_attempt_is_a_gate_error_naming_each(self):
+        self.vm("died", ktap_text="", earlier=["died"])
+        res, err = self.judge()
+        self.assertIn("never reached the test runner (died) on any of 2 boots", err)
+        self.assertIn("intel.boot1.console.log", res["intel/vm/boot"]["diagnostics"][0])
 
     def test_qemu_error_is_a_gate_error(self):
         self.vm("qemu-error")

@@ -5,9 +5,11 @@ requires or no kernel of its architecture runs; debug programs only on a
 debug kernel; an arm64 guest with its own userland and results channel."""
 import argparse
 import configparser
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 import unittest.mock
@@ -36,6 +38,23 @@ class Effective(unittest.TestCase):
             cp = configparser.ConfigParser(interpolation=None)
             cp.read(out)
             return kept, {s: cp[s]["programs"].split() for s in cp.sections()}
+
+    def test_the_program_writes_what_it_left_out_as_data(self):
+        with tempfile.TemporaryDirectory() as d:
+            gone = os.path.join(d, "left-out.json")
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "ci", "lib", "topology.py"),
+                                "effective", "--left-out", gone, CFG, os.path.join(d, "o.cfg"),
+                                kconfig(d, "CONFIG_KASAN=n"), "x86_64"],
+                               capture_output=True, text=True, env=dict(os.environ,
+                                                                         QEMU_VERSION="10.0.2"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(gone) as f:
+                left = json.load(f)
+        self.assertEqual(p.stdout.split(), [t for t in topology.load(CFG) if t not in left])
+        self.assertEqual(left["virtio"], "it needs CONFIG_VIRTIO_IOMMU")
+        self.assertIn("no aarch64 kernel", left["smmuv3"])
+        # The screen says the same.
+        self.assertIn("topology virtio: left out, it needs CONFIG_VIRTIO_IOMMU", p.stderr)
 
     def test_debian_kernel_keeps_x86_without_virtio(self):
         kept, progs = self.run_effective("x86_64", "CONFIG_KASAN=n", "CONFIG_E1000E=m")
@@ -167,3 +186,59 @@ class WaitGuest(unittest.TestCase):
 
     def test_hung_before_the_runner_finished(self):
         self.assertEqual(self.run_guest('echo "ok 1 x" > "$1"; sleep 60', 3, 1), "timeout")
+
+
+class BootAgain(unittest.TestCase):
+    """vmrun.run_one with a stand-in QEMU that panics on its first
+    @deaths boots, before the runner writes anything, and then runs."""
+    FAKE = r"""#!/bin/sh
+n=$(cat "$0.count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$0.count"
+con=; ktap=
+for a in "$@"; do
+	case $a in file:*.console.log) con=${a#file:} ;; file:*.ktap) ktap=${a#file:} ;; esac
+done
+: > "$ktap"
+if [ "$n" -le "$DEATHS" ]; then
+	printf '[    2.4] Oops: int3: 0000 [#1] SMP NOPTI\n[    2.5] Kernel panic - not syncing: Fatal exception in interrupt\n' > "$con"
+	exit 0
+fi
+echo "[    3.0] booted" > "$con"
+printf 'KTAP version 1\n1..0\n# icg-runner-done\n' > "$ktap"
+"""
+
+    def boot(self, deaths, attempts=2, bare=False):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        qemu = os.path.join(d, "qemu-system-x86_64")
+        with open(qemu, "w") as f:
+            f.write(self.FAKE)
+        os.chmod(qemu, 0o755)
+        a = argparse.Namespace(repo=ROOT, bin="/b", kmod="/k", initrd="/i", test_limit=300,
+                               guest_env="", out=d, timeout=60, boot_attempts=attempts,
+                               keep_disks=False)
+        t = topology.load(CFG)["intel"]
+        t.devices = []
+        env = {"QEMU_BINDIR": d, "DEATHS": str(deaths)}
+        with unittest.mock.patch.dict(os.environ, env):
+            info = vmrun.run_one(t, a, {"VMLINUZ": "/x/vmlinuz", "MODROOT": "/x"}, bare)
+        with open(os.path.join(d, "intel.vm.json")) as f:
+            self.assertEqual(json.load(f)["earlier_boots"], info["earlier_boots"])
+        return info, d
+
+    def test_a_boot_that_dies_before_the_runner_is_booted_again_and_kept(self):
+        info, d = self.boot(deaths=1)
+        self.assertEqual((info["status"], info["boot_attempt"]), ("completed", 2))
+        (first,) = info["earlier_boots"]
+        self.assertEqual(first["console_log"], "intel.boot1.console.log")
+        self.assertIn("int3", first["crash"])
+        with open(os.path.join(d, first["console_log"])) as f:
+            self.assertIn("Fatal exception", f.read())
+
+    def test_a_kernel_that_never_boots_dies_on_every_attempt(self):
+        info, _ = self.boot(deaths=5, attempts=3)
+        self.assertEqual((info["status"], info["boot_attempt"]), ("died", 3))
+        self.assertEqual([b["attempt"] for b in info["earlier_boots"]], [1, 2])
+
+    def test_one_attempt_means_no_retry(self):
+        info, _ = self.boot(deaths=1, attempts=1)
+        self.assertEqual((info["status"], info["earlier_boots"]), ("died", []))
