@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,4 +199,42 @@ int nvme_settle(const char *devdir, int timeout_ms, char *state, size_t len)
 		usleep(50000);
 	usleep(200000);	/* the probe's put follows the scan's end */
 	return 0;
+}
+
+/*
+ * What claims a block device: a mount (in any mount namespace), swap,
+ * device-mapper, md, a loop device's backing, a btrfs or ZFS pool member,
+ * any O_EXCL opener. The probe holds the claim only until close(): a
+ * mount racing this instant fails with EBUSY and can be retried.
+ * O_NONBLOCK: no wait on removable media.
+ */
+int block_claimed(unsigned int ma, unsigned int mi)
+{
+	char node[64], dir[] = "/run/iommu-probe.XXXXXX";
+	struct stat st;
+	int fd, err;
+
+	/* udev's /dev/block/MAJ:MIN, if it is this device; else a node of our own. */
+	snprintf(node, sizeof(node), "/dev/block/%u:%u", ma, mi);
+	if (stat(node, &st) || !S_ISBLK(st.st_mode) || st.st_rdev != makedev(ma, mi)) {
+		if (!mkdtemp(dir))
+			return -errno;
+		snprintf(node, sizeof(node), "%s/b", dir);
+		if (mknod(node, S_IFBLK | 0600, makedev(ma, mi))) {
+			err = -errno;
+			rmdir(dir);
+			return err;
+		}
+	} else {
+		dir[0] = '\0';
+	}
+	fd = open(node, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	err = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (dir[0]) {
+		unlink(node);
+		rmdir(dir);
+	}
+	return err;
 }

@@ -63,4 +63,12 @@ int sysfs_read_str(const char *path, char *buf, size_t len);
  */
 int nvme_settle(const char *devdir, int timeout_ms, char *state, size_t len);
 
+/*
+ * Is block device @ma:@mi claimed? The kernel's own answer: an exclusive
+ * open, which fails with EBUSY while anything holds the device, in any
+ * namespace. 0 free, -EBUSY claimed, another -errno when it could not be
+ * asked (no node could be made, no permission).
+ */
+int block_claimed(unsigned int ma, unsigned int mi);
+
 #endif

@@ -5,10 +5,16 @@
  * checks, or make iommu-admin act on a misread group.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -164,6 +170,95 @@ TEST(nvme_settle_times_out_naming_the_state)
 	EXPECT_EQ(-ETIMEDOUT, nvme_settle(dir, 150, state, sizeof(state)));
 	EXPECT_STREQ("resetting", state);
 	remove_device(dir);
+}
+
+/* A loop device over a scratch file: its fd, or skip when none can be made. */
+FIXTURE(loopdev)
+{
+	char file[64];
+	char node[32];
+	int fd;
+	struct stat st;
+};
+
+FIXTURE_SETUP(loopdev)
+{
+	int ctl, backing, n;
+
+	self->fd = -1;
+	strcpy(self->file, "/tmp/iommu-abi-loop.XXXXXX");
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		SKIP(return, "no /dev/loop-control (%s): no block device to claim", strerror(errno));
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	backing = mkstemp(self->file);
+	ASSERT_LE(0, backing);
+	ASSERT_EQ(0, ftruncate(backing, 1 << 20));
+	if (n < 0) {
+		close(backing);
+		SKIP(return, "no free loop device (%s)", strerror(errno));
+	}
+	snprintf(self->node, sizeof(self->node), "/dev/loop%d", n);
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", self->node, strerror(errno));
+	ASSERT_EQ(0, ioctl(self->fd, LOOP_SET_FD, backing)) TH_LOG("LOOP_SET_FD: %s",
+								    strerror(errno));
+	close(backing);
+	ASSERT_EQ(0, fstat(self->fd, &self->st));
+}
+
+FIXTURE_TEARDOWN(loopdev)
+{
+	if (self->fd >= 0) {
+		ioctl(self->fd, LOOP_CLR_FD, 0);
+		close(self->fd);
+	}
+	unlink(self->file);
+}
+
+/*
+ * The probe against the kernel's answer: a device nobody claims is free;
+ * held O_EXCL by another process (seen in no mount table, holders or swap
+ * list) it is claimed; free again once that process is gone.
+ */
+TEST_F(loopdev, block_claimed_is_the_kernels_answer)
+{
+	unsigned int ma = major(self->st.st_rdev), mi = minor(self->st.st_rdev);
+	int ready[2], ret;
+	pid_t holder;
+	char c;
+
+	EXPECT_EQ(0, block_claimed(ma, mi)) TH_LOG("%s, unclaimed", self->node);
+	ASSERT_EQ(0, pipe(ready));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		int fd = open(self->node, O_RDONLY | O_EXCL);
+
+		if (write(ready[1], fd >= 0 ? "y" : "n", 1) != 1 || fd < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ret = c == 'y' ? block_claimed(ma, mi) : -ENOENT;
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+	ASSERT_EQ('y', c) TH_LOG("the holder could not open %s O_EXCL", self->node);
+	EXPECT_EQ(-EBUSY, ret) TH_LOG("%s, held O_EXCL by pid %d: %s", self->node, holder,
+				      strerror(-ret));
+	EXPECT_EQ(0, block_claimed(ma, mi)) TH_LOG("%s, its holder gone", self->node);
+}
+
+TEST(block_claimed_names_a_device_that_is_not_there)
+{
+	/* Block major 259 minor 1048575: no disk has it. */
+	int ret = block_claimed(259, (1U << 20) - 1);
+
+	EXPECT_TRUE(ret == -ENXIO || ret == -ENODEV) TH_LOG("got %s", strerror(-ret));
 }
 
 TEST_HARNESS_MAIN

@@ -253,16 +253,49 @@ int cmd_explain(const struct set_opts *o, const char *target, const char *type)
 
 /* ---- the lock ---- */
 
-static int lock_take(bool wait, char *why, size_t whylen)
+/*
+ * IA_RUNDIR holds the lock and the journal recover acts on: only root may
+ * have made it. A symlink, a file, another owner or a mode that lets
+ * others in is refused, not repaired: what made it is for the
+ * administrator to find out before anything trusts it.
+ */
+static int rundir_check(char *why, size_t whylen)
 {
-	char holder[32] = "";
-	int fd;
+	struct stat st;
 
 	if (mkdir(IA_RUNDIR, 0700) && errno != EEXIST) {
 		snprintf(why, whylen, "%s: %s", IA_RUNDIR, strerror(errno));
 		return -1;
 	}
-	fd = open(LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lstat(IA_RUNDIR, &st)) {
+		snprintf(why, whylen, "%s: %s", IA_RUNDIR, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a directory (%s): refusing to write through it; "
+			 "remove it once you know what put it there", IA_RUNDIR,
+			 S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		snprintf(why, whylen, "%s is owned by uid %u with mode %04o, not a directory of "
+			 "uid %u that only it may enter (0700): refusing to trust its lock and "
+			 "journal; remove it once you know what made it", IA_RUNDIR,
+			 (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			 (unsigned int)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+static int lock_take(bool wait, char *why, size_t whylen)
+{
+	char holder[32] = "";
+	int fd;
+
+	if (rundir_check(why, whylen))
+		return -1;
+	fd = open(LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
 		return -1;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Safety checks. The network side asks the kernel over rtnetlink (libnl)
- * which addresses and routes use an interface or the bond, bridge or team
- * it is enslaved to; link-local addresses and routes, which every up
- * interface has, do not count. The storage side reads the mount table,
- * the swap list and the holders directories.
+ * which addresses and routes use an interface or any interface stacked
+ * on it (its master, a vlan or macvlan on it, and theirs); link-local
+ * addresses and routes, which every up interface has, do not count. The
+ * storage side reads the mount table, the swap list and the holders
+ * directories, and then asks the kernel itself with an exclusive open of
+ * each block device, which it refuses while anything has the device
+ * claimed, whatever this process can see.
  */
 #include <cap-ng.h>
 #include <dirent.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "iommu_abi.h"
 #include "util.h"
 
 const char *verdict_name(enum verdict v)
@@ -183,40 +187,134 @@ static int carried(struct net *n, int ifindex, char *what, size_t len)
 	return count;
 }
 
+/* The interfaces whose traffic goes through @idx: its master and the upper links on it. */
+struct iface_walk {
+	int *idx;		/* interfaces found, breadth first: [0] the device's own */
+	int *from;		/* for each, the index in @idx it was found from (-1: none) */
+	int n;
+};
+
+static int walk_add(struct iface_walk *w, int ifindex, int from)
+{
+	int *ni, *nf;
+
+	for (int i = 0; i < w->n; i++)
+		if (w->idx[i] == ifindex)
+			return 0;
+	ni = realloc(w->idx, (size_t)(w->n + 1) * sizeof(*ni));
+	if (!ni)
+		return -1;
+	w->idx = ni;
+	nf = realloc(w->from, (size_t)(w->n + 1) * sizeof(*nf));
+	if (!nf)
+		return -1;
+	w->from = nf;
+	w->idx[w->n] = ifindex;
+	w->from[w->n++] = from;
+	return 0;
+}
+
+/*
+ * Every interface that stops working when @ifindex goes: its master (bond,
+ * bridge, team, vrf) and the links stacked on it (vlan, macvlan, ipvlan,
+ * whose IFLA_LINK names it), and theirs in turn, as the kernel's link
+ * table says, with no depth limit. -1 when out of memory.
+ */
+static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
+{
+	if (walk_add(w, ifindex, -1))
+		return -1;
+	for (int i = 0; i < w->n; i++) {
+		struct rtnl_link *l = rtnl_link_get(n->links, w->idx[i]);
+		int master = l ? rtnl_link_get_master(l) : 0;
+
+		if (l)
+			rtnl_link_put(l);
+		if (master && walk_add(w, master, i))
+			return -1;
+		for (struct nl_object *o = nl_cache_get_first(n->links); o;
+		     o = nl_cache_get_next(o)) {
+			struct rtnl_link *up = (struct rtnl_link *)o;
+
+			/* A link in another namespace names an ifindex of that namespace. */
+			if (rtnl_link_get_link(up) == w->idx[i] &&
+			    rtnl_link_get_ifindex(up) != w->idx[i] &&
+			    rtnl_link_get_link_netnsid(up, &(int32_t){ 0 }) &&
+			    walk_add(w, rtnl_link_get_ifindex(up), i))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * "bond0 (bond) > bond0.10 (vlan)": the way up from the device to entry @i
+ * of @w, for the message; its first 64 steps (the walk itself has no limit).
+ */
+static void walk_path(struct net *n, const struct iface_walk *w, int i, char *buf, size_t len)
+{
+	int steps[64], k = 0;
+
+	buf[0] = '\0';
+	for (; i > 0 && k < (int)(sizeof(steps) / sizeof(steps[0])); i = w->from[i])
+		steps[k++] = i;
+	while (k--) {
+		struct rtnl_link *l = rtnl_link_get(n->links, w->idx[steps[k]]);
+		const char *kind = l ? rtnl_link_get_type(l) : NULL;
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, len - used, "%s%s%s%s%s", used ? " > " : "",
+			 l ? rtnl_link_get_name(l) : "?", kind ? " (" : "", kind ? kind : "",
+			 kind ? ")" : "");
+		if (l)
+			rtnl_link_put(l);
+	}
+}
+
 static void check_iface(struct net *n, const char *dev, const char *ifname, struct findings *f)
 {
-	char what[400], cur[IFNAMSIZ], chain[128];
-	int idx = rtnl_link_name2i(n->links, ifname);
+	char what[400], path[256];
+	struct iface_walk w = { 0 };
+	int idx = rtnl_link_name2i(n->links, ifname), used = 0;
 
 	if (!idx) {
 		add(f, dev, "network", V_INFO, "%s: no such interface in this network namespace",
 		    ifname);
 		return;
 	}
-	snprintf(cur, sizeof(cur), "%s", ifname);
-	chain[0] = '\0';
-	/* The interface, then its master, its master's master... */
-	for (int depth = 0; depth < 5; depth++) {
-		struct rtnl_link *l = rtnl_link_get(n->links, idx);
-		int master = l ? rtnl_link_get_master(l) : 0;
-
-		if (l)
-			rtnl_link_put(l);
-		if (carried(n, idx, what, sizeof(what))) {
-			if (depth == 0)
-				add(f, dev, "network", V_FORCE, "%s carries %s", ifname, what);
-			else
-				add(f, dev, "network", V_FORCE, "%s is enslaved to %s, which carries %s",
-				    ifname, cur, what);
-			return;
-		}
-		if (!master || !rtnl_link_i2name(n->links, master, cur, sizeof(cur)))
-			break;
-		append(chain, sizeof(chain), cur);
-		idx = master;
+	if (walk_up(n, idx, &w)) {
+		add(f, dev, "network", V_REFUSED, "%s: out of memory following the interfaces on "
+		    "it: treated as in use", ifname);
+		goto out;
 	}
-	add(f, dev, "network", V_OK, "%s carries no address or route (link-local ones not "
-	    "counted)%s%s", ifname, chain[0] ? "; nor do its masters " : "", chain);
+	for (int i = 0; i < w.n; i++) {
+		if (!carried(n, w.idx[i], what, sizeof(what)))
+			continue;
+		used++;
+		if (i == 0) {
+			add(f, dev, "network", V_FORCE, "%s carries %s", ifname, what);
+			continue;
+		}
+		walk_path(n, &w, i, path, sizeof(path));
+		add(f, dev, "network", V_FORCE, "%s is under %s, which carries %s", ifname, path,
+		    what);
+	}
+	if (!used) {
+		path[0] = '\0';
+		for (int i = 1; i < w.n; i++) {
+			struct rtnl_link *l = rtnl_link_get(n->links, w.idx[i]);
+
+			if (l) {
+				append(path, sizeof(path), rtnl_link_get_name(l));
+				rtnl_link_put(l);
+			}
+		}
+		add(f, dev, "network", V_OK, "%s carries no address or route (link-local ones not "
+		    "counted)%s%s", ifname, path[0] ? "; nor do the interfaces on it: " : "", path);
+	}
+out:
+	free(w.idx);
+	free(w.from);
 }
 
 /* ---- storage ---- */
@@ -300,13 +398,52 @@ static int block_family(const char *sysroot, const char *disk, struct ia_names *
 	return ret;
 }
 
+/*
+ * The kernel's word on @name (@majmin) after what was read: 1 when it is
+ * in use and nothing read said so (@seen: something did), else 0. A
+ * device the kernel could not be asked about is refused: its use is
+ * unknown.
+ */
+static int ask_kernel(const char *dev, const char *name, const char *majmin, bool seen,
+		      struct findings *f)
+{
+	unsigned int ma, mi;
+	int ret;
+
+	if (sscanf(majmin, "%u:%u", &ma, &mi) != 2) {
+		add(f, dev, "block", V_REFUSED, "%s: its device number reads \"%s\": cannot "
+		    "ask the kernel whether it is in use", name, majmin);
+		return 1;
+	}
+	ret = block_claimed(ma, mi);
+	if (ret == -EBUSY && !seen) {
+		add(f, dev, "block", V_REFUSED, "%s is in use: the kernel refuses an exclusive "
+		    "open (EBUSY), though no mount, holder or swap seen here explains it (a "
+		    "mount in another namespace, a loop device's backing, a btrfs or ZFS "
+		    "pool member, an exclusive opener): find and stop that user first", name);
+		return 1;
+	}
+	if (ret == -EACCES || ret == -EPERM) {
+		/* A dry run by a user; set-type runs as root and asks. */
+		add(f, dev, "block", V_INFO, "%s: the kernel was not asked whether it is in use "
+		    "(exclusive open: %s; set-type, as root, asks)", name, strerror(-ret));
+		return 0;
+	}
+	if (ret && ret != -EBUSY) {
+		add(f, dev, "block", V_REFUSED, "%s: cannot ask the kernel whether it is in "
+		    "use (exclusive open: %s)", name, strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
 static void check_block(const char *sysroot, const char *dev, const char *disk,
 			const struct mount *mounts, int nmounts, struct findings *f)
 {
 	const char *root = strcmp(sysroot, "/") ? sysroot : "";
 	struct ia_names family = { 0 };
 	char path[4200], line[512];
-	int bad = 0, n;
+	int bad = 0, bad_before = 0, n;
 	FILE *fp;
 
 	if (block_family(sysroot, disk, &family)) {
@@ -371,6 +508,9 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 		}
 		if (fp)
 			fclose(fp);
+		if (!root[0] && majmin[0])
+			bad += ask_kernel(dev, name, majmin, bad_before != bad, f);
+		bad_before = bad;
 	}
 	ia_names_free(&family);
 	if (!bad)

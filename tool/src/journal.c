@@ -164,7 +164,10 @@ int journal_write(const char *path, const struct journal *j)
 	if (n < 0)
 		return -ENOSPC;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A stale one from a crash goes; whatever is there is never followed. */
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, (size_t)n) != n || fsync(fd))
@@ -183,7 +186,7 @@ int journal_write(const char *path, const struct journal *j)
 int journal_read(const char *path, struct journal *j, char *why, size_t whylen)
 {
 	char text[J_MAX_DEVS * 140 + 512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)

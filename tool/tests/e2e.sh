@@ -7,13 +7,17 @@
 #   round trips   edu (DMA verified: identity means bus == physical
 #                 address), nvme (a pattern written before reads back
 #                 after), the e1000e NIC; or the mock IOMMU's device
-#   refusals      IPv4 address, IPv6 route only, bond member, mounted
-#                 filesystem, swap, vfio-pci, the root filesystem's 9p
+#   refusals      IPv4 address, IPv6 route only, bond member, a vlan on
+#                 the bond, a macvlan or vlan on the NIC, mounted
+#                 filesystem (here, and in another mount namespace: the
+#                 kernel's EBUSY), swap, vfio-pci, the root filesystem's 9p
 #                 transport, a multi-device group on v6.1-v6.3
 #   crashes       kill -9 at every step boundary, then recover (twice)
 #   signals       SIGTERM and SIGHUP while the device is unbound: held back
 #                 until the change is made
 #   concurrency   a second set-type fails (busy) or waits (--wait)
+#   /run          a symbolic link or a directory others may write in place
+#                 of /run/iommu-admin: refused, nothing written through it
 #
 # Needs: IOMMU_SELFTEST_BIN (iommu-admin and iconf_dma_check in it),
 # IOMMU_CONF_KO (the conformance module, for edu's driver).
@@ -248,11 +252,43 @@ if has_group pci "$nic"; then
 		ip link set icgbond0 up
 		ip addr add 198.51.100.1/24 dev icgbond0
 		expect_refusal "refused: bond member whose bond carries an address" 3 \
-			"enslaved to icgbond0" pci "$nic" -- --yes set-type "$nic" identity
+			"under icgbond0 (bond), which carries 198.51.100.1/24" pci "$nic" -- \
+			--yes set-type "$nic" identity
+		# A vlan on the bond: two steps up, through the master and a link.
+		ip addr flush dev icgbond0
+		# Module autoloading runs in the initramfs, which has none: load by hand.
+		modprobe 8021q 2>/dev/null
+		if ip link add link icgbond0 name icgbond0.7 type vlan id 7 2>/dev/null; then
+			ip link set icgbond0.7 up
+			ip addr add 198.51.100.7/24 dev icgbond0.7
+			expect_refusal "refused: vlan on the NIC's bond carries an address" 3 \
+				"under icgbond0 (bond) > icgbond0.7 (vlan)" pci "$nic" -- \
+				--yes set-type "$nic" identity
+		else
+			skip "refused: vlan on the NIC's bond carries an address" "no 8021q module"
+		fi
 		ip link del icgbond0
 	else
 		skip "refused: bond member whose bond carries an address" "no bonding module"
+		skip "refused: vlan on the NIC's bond carries an address" "no bonding module"
 	fi
+	ip link set "$ifc" up
+	# Links stacked on the NIC (IFLA_LINK), each carrying what the NIC does not.
+	for kind in macvlan vlan; do
+		name="refused: $kind on the NIC carries an address"
+		args=()
+		[ "$kind" = vlan ] && args=(id 10)
+		modprobe "$([ "$kind" = vlan ] && echo 8021q || echo macvlan)" 2>/dev/null
+		if ip link add link "$ifc" name "icg$kind" type "$kind" "${args[@]}" 2>/dev/null; then
+			ip link set "icg$kind" up
+			ip addr add 203.0.113.1/24 dev "icg$kind"
+			expect_refusal "$name" 3 "under icg$kind ($kind), which carries 203.0.113.1/24" \
+				pci "$nic" -- --yes set-type "$nic" identity
+			ip link del "icg$kind"
+		else
+			skip "$name" "cannot make a $kind on $ifc"
+		fi
+	done
 	# vfio-pci: the group's device handed to vfio, then back to e1000e.
 	echo vfio-pci > "/sys/bus/pci/devices/$nic/driver_override"
 	echo "$nic" > "/sys/bus/pci/devices/$nic/driver/unbind"
@@ -268,10 +304,39 @@ if has_group pci "$nic"; then
 	echo "$nic" > /sys/bus/pci/drivers_probe
 else
 	for c in "NIC with an IPv4 address" "NIC by interface name" "force" "IPv6 route only" \
-		 "link-local" "bond member" "vfio-pci"; do
+		 "link-local" "bond member" "vlan on the NIC's bond" "macvlan on the NIC" \
+		 "vlan on the NIC" "vfio-pci"; do
 		skip "refused: $c" "no e1000e in an IOMMU group"
 	done
 fi
+
+# The nvme's filesystem mounted in a mount namespace of its own: no mount
+# table this program reads shows it, only the kernel's EBUSY to an
+# exclusive open does. Then wait until the namespace's end has let go.
+mounted_elsewhere() {
+	local name="refused: mounted in another mount namespace, even with --force" pid i
+	rm -f /tmp/ns-mounted
+	unshare --mount --propagation private sh -c \
+		'mount /dev/nvme0n1 /tmp/mnt && : > /tmp/ns-mounted && exec sleep 600' &
+	pid=$!
+	for i in $(seq 100); do [ -e /tmp/ns-mounted ] && break; sleep 0.1; done
+	if [ ! -e /tmp/ns-mounted ]; then
+		skip "$name" "could not mount it in a new mount namespace"
+	elif grep -q ' /tmp/mnt ' /proc/self/mountinfo; then
+		nok "$name" "the namespace's mount is visible here: not the case under test"
+	else
+		expect_refusal "$name" 3 "the kernel refuses an exclusive open (EBUSY)" \
+			pci "$nvme" -- --yes --force set-type nvme0n1 identity
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		python3 -c 'import os; os.close(os.open("/dev/nvme0n1", os.O_RDONLY | os.O_EXCL))' \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	log "/dev/nvme0n1 still claimed 10 s after its namespace ended"
+}
 
 if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	mkdir -p /tmp/mnt
@@ -282,8 +347,10 @@ if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 		expect_refusal "refused: mounted filesystem, even with --force" 3 "mounted on /tmp/mnt" \
 			pci "$nvme" -- --yes --force set-type nvme0n1 identity
 		umount /tmp/mnt
+		mounted_elsewhere
 	else
 		skip "refused: mounted filesystem, even with --force" "cannot make or mount ext4"
+		skip "refused: mounted in another mount namespace" "cannot make or mount ext4"
 	fi
 	if mkswap -q /dev/nvme0n1 >/dev/null && swapon /dev/nvme0n1; then
 		expect_refusal "refused: active swap, even with --force" 3 "active swap" \
@@ -294,6 +361,7 @@ if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	fi
 else
 	skip "refused: mounted filesystem" "no nvme in an IOMMU group"
+	skip "refused: mounted in another mount namespace" "no nvme in an IOMMU group"
 	skip "refused: active swap" "no nvme in an IOMMU group"
 fi
 
@@ -421,6 +489,31 @@ if [ -n "$dma" ]; then
 	fi
 else
 	skip "concurrent set-type" "no edu or mock device in an IOMMU group"
+fi
+
+# ---- a /run/iommu-admin it did not make: a symbolic link planted there,
+# then a directory others may write; refused before anything is written ----
+if [ -n "$dma" ]; then
+	start_translated "$dbus" "$dma" >/dev/null
+	rm -rf /run/iommu-admin /tmp/planted
+	mkdir /tmp/planted
+	ln -s /tmp/planted /run/iommu-admin
+	expect_refusal "refused: /run/iommu-admin a symbolic link" 1 "is not a directory (a symbolic link)" \
+		"$dbus" "$dma" -- --yes set-type "$dma" identity
+	if [ -z "$(ls -A /tmp/planted)" ]; then
+		ok "nothing written through the planted link"
+	else
+		nok "nothing written through the planted link" "$(ls -A /tmp/planted)"
+	fi
+	rm -f /run/iommu-admin
+	mkdir -m 0777 /run/iommu-admin
+	expect_refusal "refused: /run/iommu-admin others may write" 1 "with mode 0777" \
+		"$dbus" "$dma" -- recover
+	rm -rf /run/iommu-admin /tmp/planted
+else
+	skip "refused: /run/iommu-admin a symbolic link" "no edu or mock device in an IOMMU group"
+	skip "nothing written through the planted link" "no edu or mock device in an IOMMU group"
+	skip "refused: /run/iommu-admin others may write" "no edu or mock device in an IOMMU group"
 fi
 
 # ---- persistence (the boot hooks' commands, run by hand: no udevd or
