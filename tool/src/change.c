@@ -78,7 +78,9 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 		return EXIT_USAGE;
 	}
 	if (kernel_release(o->sysroot, &p->k)) {
-		snprintf(why, whylen, "cannot tell the kernel's version (its rules depend on it)");
+		snprintf(why, whylen, "cannot tell the kernel's version (its rules depend on it)%s",
+			 strcmp(o->sysroot, "/") ? ": the tree has no readable "
+			 "proc/sys/kernel/osrelease" : "");
 		ia_free(&p->m);
 		return EXIT_FAILED;
 	}
@@ -675,7 +677,12 @@ int cmd_recover(const struct set_opts *o)
 	int lock, ret;
 	bool finish;
 
-	(void)o;
+	if (strcmp(o->sysroot, "/")) {
+		/* The journal and the devices are the running system's, never a tree's. */
+		fprintf(stderr, "iommu-admin: --sysroot is for reading: recover acts only on "
+			"the running system\n");
+		return EXIT_USAGE;
+	}
 	if (check_privilege(why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_PRIV;

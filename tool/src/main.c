@@ -302,12 +302,17 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 	for (int i = 0; i < NCOLS; i++)
 		o.idx[i] = -1;
 	o.flat = op->raw && !op->json;
+	if (!*p) {
+		fprintf(stderr, "iommu-admin: --output: no columns given (see --help)\n");
+		return EXIT_USAGE;
+	}
 	o.tb = scols_new_table();
 	if (!o.tb) {
 		fprintf(stderr, "iommu-admin: out of memory\n");
 		return EXIT_FAILED;
 	}
-	while (*p) {
+	/* Each comma starts a column: "GROUP," names an empty one. */
+	for (bool more = true; more;) {
 		struct libscols_column *cl;
 		size_t len = strcspn(p, ",");
 		int c = column_index(p, len);
@@ -329,7 +334,8 @@ static int print_groups(const struct opts *op, const struct ia_model *m, int onl
 		if (c == COL_GROUP)
 			scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
 		o.idx[c] = pos++;
-		p += len + (p[len] == ',');
+		more = p[len] == ',';
+		p += len + more;
 	}
 	scols_table_enable_json(o.tb, op->json);
 	scols_table_enable_raw(o.tb, op->raw);

@@ -32,14 +32,15 @@ int kernel_release(const char *sysroot, struct kver *k)
 	FILE *f;
 
 	if (strcmp(sysroot, "/")) {
+		/* A tree's kernel is its own: this machine's rules would be a guess. */
 		snprintf(path, sizeof(path), "%s/proc/sys/kernel/osrelease", sysroot);
 		f = fopen(path, "re");
-		if (f) {
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-			return parse_kernel_release(buf, k);
-		}
+		if (!f)
+			return -1;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		return parse_kernel_release(buf, k);
 	}
 	if (uname(&u))
 		return -1;

@@ -20,7 +20,10 @@ struct kver {
 /* "6.1.0-56-amd64" -> 6.1. 0, or -1 if it does not start "M.N". */
 int parse_kernel_release(const char *s, struct kver *k);
 
-/* The release under @sysroot (proc/sys/kernel/osrelease) or uname's. */
+/*
+ * The release of the running kernel (uname), or below a @sysroot other
+ * than "/" the tree's (proc/sys/kernel/osrelease; -1 when it has none).
+ */
 int kernel_release(const char *sysroot, struct kver *k);
 
 enum rule_verdict {

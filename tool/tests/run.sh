@@ -80,6 +80,8 @@ expect_err "bad input: no command" 2 "no command" --sysroot "$s"
 expect_err "bad input: show without TARGET" 2 "show needs TARGET" --sysroot "$s" show
 expect_err "bad input: unknown column" 2 "unknown column 'BOGUS'" --sysroot "$s" -o GROUP,BOGUS list
 expect_err "bad input: repeated column" 2 "repeated column 'group'" --sysroot "$s" -o GROUP,group list
+expect_err "bad input: no columns" 2 "no columns given" --sysroot "$s" -o '' list
+expect_err "bad input: an empty column" 2 "unknown column ''" --sysroot "$s" -o GROUP, list
 expect_err "bad input: malformed PCI address" 2 "malformed PCI address" --sysroot "$s" show 00:1g.0
 expect_err "bad input: function 8" 2 "malformed PCI address" --sysroot "$s" show 00:02.8
 expect_err "bad input: absent PCI address" 2 "no device 0000:00:1e.0" --sysroot "$s" show 00:1e.0
@@ -122,6 +124,9 @@ expect_out_rc "mock: shared group on 6.1 (JSON)" mock-dry-shared.json 4 --sysroo
 fake=$(mktemp -d)
 cp -a "$fix/mock" "$fake/v65" && echo 6.5.0-1-amd64 > "$fake/v65/proc/sys/kernel/osrelease"
 expect_out_rc "fake v6.5: a multi-device group may change" fake-v65-shared.txt 0 --sysroot "$fake/v65" set-type --dry-run 3 identity
+cp -a "$fix/mock" "$fake/norelease" && rm "$fake/norelease/proc/sys/kernel/osrelease"
+expect_err "fake: a tree without its kernel release is not judged by this machine's" 1 \
+	"no readable proc/sys/kernel/osrelease" --sysroot "$fake/norelease" explain 3 identity
 cp -a "$i" "$fake/held" && mkdir -p "$fake/held/sys/class/block/nvme0n1/holders/dm-0"
 expect_err "fake: nvme held by dm-0 is refused" 3 "nvme0n1 is held by dm-0" --sysroot "$fake/held" set-type --dry-run nvme0n1 identity
 cp -a "$i" "$fake/mnt" && echo "99 1 259:0 / /srv rw,relatime shared:9 - xfs /dev/nvme0n1 rw" >> "$fake/mnt/proc/self/mountinfo"
@@ -172,6 +177,7 @@ expect_err "bad input: unknown type" 2 "unknown type 'DMA-SQ'" --sysroot "$i" se
 expect_err "bad input: blocked is not a type one sets" 2 "unknown type 'blocked'" --sysroot "$i" explain 3 blocked
 expect_err "bad input: set-type needs TARGET TYPE" 2 "set-type needs TARGET TYPE" --sysroot "$i" set-type 3
 expect_err "bad input: set-type below --sysroot" 2 "--sysroot is for reading" --sysroot "$i" set-type --yes 3 identity
+expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
 expect_err "bad input: --dry-run with --persist" 2 "not both" --sysroot "$i" set-type --dry-run --persist 3 identity
 expect_err "bad input: set-type on an absent device" 2 "no device 0000:00:1e.0" --sysroot "$i" explain 00:1e.0 identity
