@@ -576,11 +576,11 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 			add(f, d->addr, "driver", V_OK, "bound to %s: %s", d->driver,
 			    unbind ? "unbound, then bound again" :
 			    "stays bound, so what it carries is not at risk");
+		else
+			add(f, d->addr, "driver", V_OK, "no driver bound");
 		/* A device that keeps its driver loses no address, mount or root. */
 		if (!unbind)
 			continue;
-		else
-			add(f, d->addr, "driver", V_OK, "no driver bound");
 		for (int k = 0; k < d->net.n; k++) {
 			if (!live) {
 				add(f, d->addr, "network", V_INFO, "%s: not checked below --sysroot "
