@@ -5,6 +5,7 @@
  * checks (no --force: a boot hook must not take a host's network away).
  */
 #include <libsmartcols.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,7 +90,9 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 	/* A wish for a device that is gone can still be dropped by its name. */
 	dropped = wishes_drop(&w, target);
 	if (!ia_load(o->sysroot, &m, why, sizeof(why))) {
-		int gi = resolve_target(&m, target, why, sizeof(why));
+		char name[PATH_MAX];
+		int gi = resolve_target(&m, target_name(&m, o->sysroot, target, name, sizeof(name)),
+					why, sizeof(why));
 
 		for (int k = 0; gi >= 0 && k < m.groups[gi].ndevs; k++)
 			dropped += wishes_drop(&w, m.groups[gi].devs[k].addr);

@@ -62,6 +62,7 @@ static bool unbinds(const struct plan *p)
 static int plan_make(const struct set_opts *o, const char *target, const char *type,
 		     struct plan *p, char *why, size_t whylen)
 {
+	char name[PATH_MAX];
 	int gi;
 
 	memset(p, 0, sizeof(*p));
@@ -72,7 +73,8 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 	}
 	if (ia_load(o->sysroot, &p->m, why, whylen))
 		return EXIT_FAILED;
-	gi = resolve_target(&p->m, target, why, whylen);
+	gi = resolve_target(&p->m, target_name(&p->m, o->sysroot, target, name, sizeof(name)),
+			    why, whylen);
 	if (gi < 0) {
 		ia_free(&p->m);
 		return EXIT_USAGE;

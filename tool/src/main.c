@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libsmartcols.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,7 +365,9 @@ static int read_side(const struct opts *op, const char *cmd, const char *target)
 	if (!strcmp(cmd, "list")) {
 		ret = print_groups(op, &m, -1);
 	} else {
-		int g = resolve_target(&m, target, why, sizeof(why));
+		char name[PATH_MAX];
+		int g = resolve_target(&m, target_name(&m, op->sysroot, target, name, sizeof(name)),
+				       why, sizeof(why));
 
 		if (g < 0) {
 			fprintf(stderr, "iommu-admin: %s\n", why);

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <libgen.h>
+#include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "parse.h"
 #include "target.h"
@@ -52,7 +57,73 @@ int resolve_target(const struct ia_model *m, const char *t, char *why, size_t wh
 					return i;
 		}
 	snprintf(why, whylen,
-		 "'%s': not a group number, PCI address, network interface or block device of an IOMMU group here",
+		 "'%s': not a group number, PCI address, network interface, block device or partition, nor a /sys or /dev path, of a device of an IOMMU group here",
 		 t);
 	return -1;
+}
+
+/* Is @name a device of a group in @m? */
+static bool in_a_group(const struct ia_model *m, const char *name)
+{
+	for (int i = 0; i < m->ngroups; i++)
+		for (int j = 0; j < m->groups[i].ndevs; j++)
+			if (!strcmp(m->groups[i].devs[j].addr, name))
+				return true;
+	return false;
+}
+
+/* The device of a group that @path (a real path below @root) is, or lies below. */
+static const char *group_device_at(const struct ia_model *m, const char *root, char *path)
+{
+	size_t rootlen = strlen(root);
+
+	while (strlen(path) > rootlen + 1) {
+		char *base = strrchr(path, '/');
+
+		if (in_a_group(m, base + 1))
+			return base + 1;
+		*base = '\0';
+	}
+	return NULL;
+}
+
+const char *target_name(const struct ia_model *m, const char *sysroot, const char *t,
+			char *buf, size_t len)
+{
+	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	char path[PATH_MAX + 64], real[PATH_MAX];
+	const char *name = t;
+	struct stat st;
+
+	if (!strncmp(t, "/sys/", 5)) {
+		const char *dev;
+
+		snprintf(path, sizeof(path), "%s%s", root, t);
+		if (!realpath(path, real))
+			return t;
+		dev = group_device_at(m, root, real);
+		if (!dev)
+			return t;
+		snprintf(buf, len, "%s", dev);
+		return buf;
+	}
+	if (!strncmp(t, "/dev/", 5)) {
+		/* A udev link (/dev/disk/by-id/...) names the node it points to. */
+		name = t + 5;
+		if (!root[0] && realpath(t, real) && !strncmp(real, "/dev/", 5))
+			name = real + 5;
+	}
+	/* A partition: its disk, the directory its sysfs entry sits in. */
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s/partition", root, name);
+	if (!strchr(name, '/') && !stat(path, &st)) {
+		snprintf(path, sizeof(path), "%s/sys/class/block/%s", root, name);
+		if (realpath(path, real)) {
+			snprintf(buf, len, "%s", basename(dirname(real)));
+			return buf;
+		}
+	}
+	if (name == t)
+		return t;
+	snprintf(buf, len, "%s", name);
+	return buf;
 }

@@ -172,6 +172,27 @@ expect_named "fake: forty partitions mounted: each of the forty named" \
 expect_named "fake: twelve namespaces mounted: each of the twelve named" \
 	"nvme0n[0-9]* is mounted on /srv" 12
 
+# Targets as paths: a sysfs directory at or below a group's device, the
+# group's own link to it, and a partition (a fake: the recorded trees have
+# none), by name and as /dev/NAME, resolve to the device's group.
+expect_group() { # name want-group args...
+	local name=$1 want=$2 got
+	shift 2
+	got=$("$admin" -r -n -o GROUP "$@" 2>&1 | head -n1)
+	if [ "$got" = "$want" ]; then ok "$name"; else nok "$name" "group '$got' (want $want)"; fi
+}
+expect_group "target: a sysfs path below the device" 3 --sysroot "$i" show "/$nv/nvme/nvme0"
+expect_group "target: the group's link to its device" 3 --sysroot "$i" \
+	show /sys/kernel/iommu_groups/3/devices/0000:00:03.0
+cp -a "$i" "$fake/part"
+mkdir -p "$fake/part/$nv/nvme/nvme0/nvme0n1/nvme0n1p3" "$fake/part/sys/class/block" &&
+	echo 3 > "$fake/part/$nv/nvme/nvme0/nvme0n1/nvme0n1p3/partition" &&
+	ln -s "../../../$nv/nvme/nvme0/nvme0n1/nvme0n1p3" "$fake/part/sys/class/block/nvme0n1p3"
+expect_group "fake target: a partition, its disk's group" 3 --sysroot "$fake/part" show nvme0n1p3
+expect_group "fake target: /dev/ and a partition" 3 --sysroot "$fake/part" show /dev/nvme0n1p3
+expect_err "bad input: a sysfs path of no group's device" 2 "nor a /sys or /dev path" \
+	--sysroot "$i" show /sys/devices/nonexistent
+
 # ---- bad input of the write side ----
 expect_err "bad input: unknown type" 2 "unknown type 'DMA-SQ'" --sysroot "$i" set-type --dry-run 3 DMA-SQ
 expect_err "bad input: blocked is not a type one sets" 2 "unknown type 'blocked'" --sysroot "$i" explain 3 blocked
