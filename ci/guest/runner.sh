@@ -93,6 +93,12 @@ for prog in "$@"; do
 	exe=$bin/$prog
 	[ -x "$exe" ] || exe=$(arg repo)/selftests/$prog	# TEST_PROGS scripts
 	case $prog in */*) exe=$(arg repo)/$prog ;; esac	# bench/ scripts
+	# A settings file beside the program (kselftest's convention:
+	# timeout=N) sets its own limit: iommu-admin's end-to-end test runs
+	# for minutes under TCG where a selftest runs for seconds.
+	plimit=${limit:-300}
+	own=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$(dirname "$exe")/settings" 2>/dev/null)
+	[ -n "$own" ] && plimit=$own
 	# KTAP v1 nesting (Documentation/dev-tools/ktap.rst), as the kernel's
 	# parser (kunit.py parse) reads it: the subtest's version line, then
 	# its name, then the program's plan and results, indented.
@@ -101,7 +107,7 @@ for prog in "$@"; do
 	start=$EPOCHREALTIME
 	last=$start
 	header=1 running=
-	( cd /tmp && timeout -k 5 "${limit:-300}" "${linebuf[@]}" "$exe" 2>&1
+	( cd /tmp && timeout -k 5 "$plimit" "${linebuf[@]}" "$exe" 2>&1
 	  echo "icg-exit $?" ) |
 	while IFS= read -r line; do
 		case $line in
@@ -140,7 +146,7 @@ for prog in "$@"; do
 	case $rc in
 	0) echo "ok $n $prog" >&3 ;;
 	4) echo "ok $n $prog # SKIP" >&3 ;;
-	124|137) echo "not ok $n $prog # TIMEOUT after ${limit:-300} s" >&3 ;;
+	124|137) echo "not ok $n $prog # TIMEOUT after $plimit s" >&3 ;;
 	*) echo "not ok $n $prog # exit code $rc" >&3 ;;
 	esac
 	echo "# duration_ms: $ms" >&3

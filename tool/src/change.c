@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "change.h"
@@ -292,7 +293,28 @@ static int rundir_check(char *why, size_t whylen)
 	return 0;
 }
 
-static int lock_take(bool wait, char *why, size_t whylen)
+/* flock(LOCK_EX) on @fd, giving up after @limit_s seconds (0: never). */
+static int flock_within(int fd, int limit_s)
+{
+	struct timespec start, now;
+
+	if (!limit_s)
+		return flock(fd, LOCK_EX);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= limit_s) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		usleep(100000);
+	}
+	return 0;
+}
+
+static int lock_take(bool wait, int limit_s, char *why, size_t whylen)
 {
 	char holder[32] = "";
 	int fd;
@@ -317,10 +339,17 @@ static int lock_take(bool wait, char *why, size_t whylen)
 		}
 		fprintf(stderr, "iommu-admin: waiting for pid %s to finish\n",
 			holder[0] ? holder : "?");
-		if (flock(fd, LOCK_EX)) {
-			snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
+		if (flock_within(fd, limit_s)) {
+			int busy = errno == ETIMEDOUT;
+
+			if (busy)
+				snprintf(why, whylen, "another iommu-admin (pid %s) still holds the "
+					 "lock after %d s (--wait=%d)", holder[0] ? holder : "?",
+					 limit_s, limit_s);
+			else
+				snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
 			close(fd);
-			return -1;
+			return busy ? -2 : -1;
 		}
 	}
 	snprintf(holder, sizeof(holder), "%ld\n", (long)getpid());
@@ -624,7 +653,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_PRIV;
 	}
-	lock = lock_take(o->wait, why, sizeof(why));
+	lock = lock_take(o->wait, o->wait_limit_s, why, sizeof(why));
 	if (lock < 0) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return lock == -2 ? EXIT_BUSY : EXIT_FAILED;
@@ -689,7 +718,7 @@ int cmd_recover(const struct set_opts *o)
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_PRIV;
 	}
-	lock = lock_take(true, why, sizeof(why));
+	lock = lock_take(true, 0, why, sizeof(why));
 	if (lock < 0) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;

@@ -22,6 +22,7 @@ struct set_opts {
 	const char *sysroot;
 	const char *root;	/* prefix of /etc for --persist */
 	bool yes, force, dry_run, wait, persist, json, raw, noheadings;
+	int wait_limit_s;	/* with wait: at most this many seconds (0: no limit) */
 	bool quiet;		/* apply: one line per change */
 };
 

@@ -146,6 +146,20 @@ static int link_local6(struct nl_addr *a)
 	       b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
 }
 
+/*
+ * IPv4 link-local (169.254.0.0/16, RFC 3927): "ip addr add" gives such an
+ * address global scope unless told otherwise, so the scope does not say it.
+ * An address is link-local by itself; a route only if its whole
+ * destination lies in 169.254.0.0/16 (@prefix: a route's).
+ */
+static int link_local4(struct nl_addr *a, bool prefix)
+{
+	const unsigned char *b = nl_addr_get_binary_addr(a);
+
+	return nl_addr_get_family(a) == AF_INET && nl_addr_get_len(a) == 4 &&
+	       b[0] == 169 && b[1] == 254 && (!prefix || nl_addr_get_prefixlen(a) >= 16);
+}
+
 /* What @ifindex carries, into @what; the count. */
 static int carried(struct net *n, int ifindex, char *what, size_t len)
 {
@@ -157,7 +171,8 @@ static int carried(struct net *n, int ifindex, char *what, size_t len)
 	for (o = nl_cache_get_first(n->addrs); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *ad = (struct rtnl_addr *)o;
 
-		if (rtnl_addr_get_ifindex(ad) != ifindex || rtnl_addr_get_scope(ad) == RT_SCOPE_LINK)
+		if (rtnl_addr_get_ifindex(ad) != ifindex || rtnl_addr_get_scope(ad) == RT_SCOPE_LINK ||
+		    link_local4(rtnl_addr_get_local(ad), false))
 			continue;
 		nl_addr2str(rtnl_addr_get_local(ad), a, sizeof(a));
 		count++;
@@ -169,7 +184,7 @@ static int carried(struct net *n, int ifindex, char *what, size_t len)
 		int uses = 0;
 
 		if (rtnl_route_get_table(r) == RT_TABLE_LOCAL || rtnl_route_get_type(r) != RTN_UNICAST ||
-		    (dst && link_local6(dst)))
+		    (dst && (link_local6(dst) || link_local4(dst, true))))
 			continue;
 		for (int i = 0; i < rtnl_route_get_nnexthops(r); i++)
 			if (rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == ifindex)
@@ -278,8 +293,9 @@ static void check_iface(struct net *n, const char *dev, const char *ifname, stru
 	int idx = rtnl_link_name2i(n->links, ifname), used = 0;
 
 	if (!idx) {
-		add(f, dev, "network", V_INFO, "%s: no such interface in this network namespace",
-		    ifname);
+		add(f, dev, "network", V_FORCE, "%s is not in this network namespace (moved to "
+		    "another, a container's?): what it carries cannot be seen from here; --force "
+		    "if nothing", ifname);
 		return;
 	}
 	if (walk_up(n, idx, &w)) {
@@ -598,6 +614,15 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 			else
 				check_iface(&net, d->addr, d->net.v[k], f);
 		}
+		/*
+		 * sysfs shows a device's interfaces only in the namespace they are
+		 * in: a bound network controller with none here has them elsewhere.
+		 */
+		if (live && !d->net.n && d->driver[0] && !strncmp(d->class_, "0x02", 4))
+			add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
+			    "no interface in this network namespace: they may be in another (a "
+			    "container's) and carry its traffic; --force if they do not",
+			    d->driver);
 		if (nmounts < 0 && d->block.n)
 			add(f, d->addr, "block", live ? V_REFUSED : V_INFO, "no mount table%s",
 			    live ? ": cannot tell what is mounted" : " recorded below --sysroot");

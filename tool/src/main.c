@@ -78,32 +78,34 @@ struct option_def {
 	const char *help;
 	unsigned int commands;	/* FOR() the commands it means something to; 0: all */
 	bool only_there;	/* refused with any other command */
+	bool arg_optional;	/* --name[=ARG] */
 };
 
 static const struct option_def options[] = {
-	{ OPT_JSON, 'J', "json", NULL, "JSON output", 0, false },
-	{ OPT_RAW, 'r', "raw", NULL, "raw output", 0, false },
-	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", 0, false },
+	{ OPT_JSON, 'J', "json", NULL, "JSON output", 0, false, false },
+	{ OPT_RAW, 'r', "raw", NULL, "raw output", 0, false, false },
+	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", 0, false, false },
 	{ OPT_OUTPUT, 'o', "output", "LIST", "columns to print (default below)",
-	  FOR(CMD_LIST) | FOR(CMD_SHOW), false },
-	{ OPT_SYSROOT, 0, "sysroot", "DIR", "read sysfs below DIR instead of /", 0, false },
+	  FOR(CMD_LIST) | FOR(CMD_SHOW), false, false },
+	{ OPT_SYSROOT, 0, "sysroot", "DIR", "read sysfs below DIR instead of /", 0, false, false },
 	{ OPT_YES, 'y', "yes", NULL, "do not ask before unbinding drivers",
-	  FOR(CMD_SET_TYPE), true },
+	  FOR(CMD_SET_TYPE), true, false },
 	{ OPT_FORCE, 'f', "force", NULL, "go on although a NIC carries addresses or routes",
-	  FOR(CMD_SET_TYPE), true },
+	  FOR(CMD_SET_TYPE), true, false },
 	{ OPT_DRY_RUN, 0, "dry-run", NULL, "print the checks and the plan, change nothing",
-	  FOR(CMD_SET_TYPE), true },
-	{ OPT_WAIT, 0, "wait", NULL, "wait for another set-type instead of failing",
-	  FOR(CMD_SET_TYPE), true },
+	  FOR(CMD_SET_TYPE), true, false },
+	{ OPT_WAIT, 0, "wait", "SECONDS",
+	  "wait for another set-type instead of failing (at most SECONDS)",
+	  FOR(CMD_SET_TYPE), true, true },
 	{ OPT_PERSIST, 0, "persist", NULL, "apply the type again at every boot",
-	  FOR(CMD_SET_TYPE), true },
+	  FOR(CMD_SET_TYPE), true, false },
 	{ OPT_ROOT, 0, "root", "DIR", "persistence files below DIR instead of /",
 	  FOR(CMD_SET_TYPE) | FOR(CMD_APPLY) | FOR(CMD_UNPERSIST) | FOR(CMD_LIST_PERSISTED),
-	  false },
+	  false, false },
 	{ OPT_UDEV, 0, "udev", "DEVICE", "apply only what concerns DEVICE (the udev rule's)",
-	  FOR(CMD_APPLY), true },
-	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false },
-	{ OPT_VERSION, 'V', "version", NULL, "the program's version", 0, false },
+	  FOR(CMD_APPLY), true, false },
+	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false, false },
+	{ OPT_VERSION, 'V', "version", NULL, "the program's version", 0, false, false },
 };
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
@@ -134,12 +136,14 @@ static const struct command commands[NCMDS] = {
 
 static void option_text(char *buf, size_t len, const struct option_def *o)
 {
+	const char *open = !o->arg ? "" : o->arg_optional ? "[=" : " ";
+
 	if (o->short_name)
-		snprintf(buf, len, "-%c, --%s%s%s", o->short_name, o->long_name,
-			 o->arg ? " " : "", o->arg ? o->arg : "");
+		snprintf(buf, len, "-%c, --%s%s%s%s", o->short_name, o->long_name, open,
+			 o->arg ? o->arg : "", o->arg_optional ? "]" : "");
 	else
-		snprintf(buf, len, "    --%s%s%s", o->long_name, o->arg ? " " : "",
-			 o->arg ? o->arg : "");
+		snprintf(buf, len, "    --%s%s%s%s", o->long_name, open, o->arg ? o->arg : "",
+			 o->arg_optional ? "]" : "");
 }
 
 /* "set-type" or "set-type, apply": the commands an option is for. */
@@ -430,8 +434,9 @@ static void getopt_tables(struct option *longopts, char *shortopts)
 
 	for (size_t i = 0; i < NOPTS; i++) {
 		longopts[i] = (struct option){ options[i].long_name,
-					       options[i].arg ? required_argument : no_argument,
-					       NULL, options[i].id };
+					       !options[i].arg ? no_argument :
+					       options[i].arg_optional ? optional_argument :
+					       required_argument, NULL, options[i].id };
 		if (options[i].short_name) {
 			shortopts[n++] = options[i].short_name;
 			if (options[i].arg)
@@ -440,6 +445,24 @@ static void getopt_tables(struct option *longopts, char *shortopts)
 	}
 	longopts[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
 	shortopts[n] = '\0';
+}
+
+/* "30" -> 30; 1 to a day, digits only. 0, or -1 for anything else. */
+static int parse_seconds(const char *s, int *out)
+{
+	long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 86400)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 static const struct option_def *option_by_id(int id)
@@ -483,7 +506,14 @@ int main(int argc, char **argv)
 		case OPT_YES: inv.change.yes = true; break;
 		case OPT_FORCE: inv.change.force = true; break;
 		case OPT_DRY_RUN: inv.change.dry_run = true; break;
-		case OPT_WAIT: inv.change.wait = true; break;
+		case OPT_WAIT:
+			inv.change.wait = true;
+			if (optarg && parse_seconds(optarg, &inv.change.wait_limit_s)) {
+				fprintf(stderr, "iommu-admin: --wait=%s: not a number of seconds "
+					"from 1 to 86400\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_PERSIST: inv.change.persist = true; break;
 		case OPT_ROOT: inv.change.root = optarg; break;
 		case OPT_UDEV: inv.udev_dev = optarg; break;

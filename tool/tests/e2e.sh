@@ -8,7 +8,8 @@
 #                 address), nvme (a pattern written before reads back
 #                 after), the e1000e NIC; or the mock IOMMU's device
 #   refusals      IPv4 address, IPv6 route only, bond member, a vlan on
-#                 the bond, a macvlan or vlan on the NIC, mounted
+#                 the bond, a macvlan or vlan on the NIC, the NIC's
+#                 interface moved to another network namespace, mounted
 #                 filesystem (here, and in another mount namespace: the
 #                 kernel's EBUSY), swap, vfio-pci, the root filesystem's 9p
 #                 transport, a multi-device group on v6.1-v6.3
@@ -240,12 +241,17 @@ if has_group pci "$nic"; then
 	expect_refusal "refused: NIC with an IPv6 route only" 3 "route 2001:db8:5::/48" pci "$nic" -- \
 		--yes set-type "$nic" identity
 	ip -6 route del 2001:db8:5::/48 dev "$ifc"
+	# IPv6's fe80::/64, and an IPv4 169.254/16 address as zeroconf sets
+	# it: global scope, with its 169.254.0.0/16 prefix route.
+	ip addr add 169.254.7.7/16 dev "$ifc"
 	run --yes --dry-run set-type "$nic" identity
 	if [ "$rc" = 0 ]; then
-		ok "NIC with only link-local addresses is not in use"
+		ok "NIC with only link-local addresses (IPv6 and IPv4) is not in use"
 	else
-		nok "NIC with only link-local addresses is not in use" "exit $rc" "$out"
+		nok "NIC with only link-local addresses (IPv6 and IPv4) is not in use" "exit $rc" \
+			"$(ip addr show dev "$ifc")" "$out"
 	fi
+	ip addr flush dev "$ifc"
 	if modprobe bonding 2>/dev/null && ip link add icgbond0 type bond 2>/dev/null; then
 		ip link set "$ifc" down
 		ip link set "$ifc" master icgbond0
@@ -273,22 +279,40 @@ if has_group pci "$nic"; then
 		skip "refused: vlan on the NIC's bond carries an address" "no bonding module"
 	fi
 	ip link set "$ifc" up
-	# Links stacked on the NIC (IFLA_LINK), each carrying what the NIC does not.
-	for kind in macvlan vlan; do
-		name="refused: $kind on the NIC carries an address"
-		args=()
-		[ "$kind" = vlan ] && args=(id 10)
-		modprobe "$([ "$kind" = vlan ] && echo 8021q || echo macvlan)" 2>/dev/null
-		if ip link add link "$ifc" name "icg$kind" type "$kind" "${args[@]}" 2>/dev/null; then
-			ip link set "icg$kind" up
-			ip addr add 203.0.113.1/24 dev "icg$kind"
-			expect_refusal "$name" 3 "under icg$kind ($kind), which carries 203.0.113.1/24" \
-				pci "$nic" -- --yes set-type "$nic" identity
-			ip link del "icg$kind"
-		else
-			skip "$name" "cannot make a $kind on $ifc"
-		fi
-	done
+	# Links stacked on the NIC (IFLA_LINK), each carrying what the NIC does
+	# not: one run must name both.
+	name="refused: a macvlan and a vlan on the NIC carry addresses"
+	modprobe macvlan 2>/dev/null
+	modprobe 8021q 2>/dev/null
+	if ip link add link "$ifc" name icgmacvlan type macvlan 2>/dev/null &&
+	   ip link add link "$ifc" name icgvlan type vlan id 10 2>/dev/null; then
+		ip link set icgmacvlan up
+		ip link set icgvlan up
+		ip addr add 203.0.113.1/24 dev icgmacvlan
+		ip addr add 192.0.2.77/24 dev icgvlan
+		expect_refusal "$name" 3 "under icgmacvlan (macvlan), which carries 203.0.113.1/24" \
+			pci "$nic" -- --yes set-type "$nic" identity
+		grep -qF "under icgvlan (vlan), which carries 192.0.2.77/24" <<<"$out" ||
+			nok "$name: the vlan named too" "$out"
+	else
+		skip "$name" "cannot make a macvlan and a vlan on $ifc"
+	fi
+	ip link del icgmacvlan 2>/dev/null
+	ip link del icgvlan 2>/dev/null
+	# The NIC's interface moved into another network namespace (a
+	# container's): nothing of it is visible here, so refused unless --force.
+	if ip netns add icgns 2>/dev/null && ip link set "$ifc" netns icgns; then
+		ip -n icgns link set "$ifc" up
+		ip -n icgns addr add 192.0.2.9/24 dev "$ifc"
+		expect_refusal "refused: NIC whose interface is in another network namespace" 3 \
+			"network namespace" pci "$nic" -- --yes set-type "$nic" identity
+		ip -n icgns link set "$ifc" netns 1
+		ip addr flush dev "$ifc"
+	else
+		skip "refused: NIC whose interface is in another network namespace" \
+			"cannot move $ifc into a new network namespace"
+	fi
+	ip netns del icgns 2>/dev/null
 	# vfio-pci: the group's device handed to vfio, then back to e1000e.
 	echo vfio-pci > "/sys/bus/pci/devices/$nic/driver_override"
 	echo "$nic" > "/sys/bus/pci/devices/$nic/driver/unbind"
@@ -304,8 +328,9 @@ if has_group pci "$nic"; then
 	echo "$nic" > /sys/bus/pci/drivers_probe
 else
 	for c in "NIC with an IPv4 address" "NIC by interface name" "force" "IPv6 route only" \
-		 "link-local" "bond member" "vlan on the NIC's bond" "macvlan on the NIC" \
-		 "vlan on the NIC" "vfio-pci"; do
+		 "link-local" "bond member" "vlan on the NIC's bond" \
+		 "a macvlan and a vlan on the NIC carry addresses" \
+		 "NIC whose interface is in another network namespace" "vfio-pci"; do
 		skip "refused: $c" "no e1000e in an IOMMU group"
 	done
 fi
@@ -487,8 +512,20 @@ if [ -n "$dma" ]; then
 			"no --wait: exit $busy_rc: $busy" "first: exit $first_rc: $(cat /tmp/first.out)" \
 			"--wait: exit $second_rc: $(cat /tmp/second.out)" "type now $(type_of "$g"), boot $boot"
 	fi
+	# --wait=SECONDS gives up: the lock held (flock(1)) for as long as this
+	# check takes, however slow the guest, then let go.
+	# -o: the lock is flock's own, not its sleep's; its output not the runner's pipe.
+	flock -o /run/iommu-admin/lock sleep 120 >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 100); do flock -n /run/iommu-admin/lock true || break; sleep 0.1; done
+	expect_refusal "concurrent set-type: --wait=1 gives up after a second (busy)" 5 \
+		"still holds the lock after 1 s" "$dbus" "$dma" -- --yes --wait=1 set-type "$dma" identity
+	pkill -P "$holder" sleep
+	wait "$holder" 2>/dev/null
 else
 	skip "concurrent set-type" "no edu or mock device in an IOMMU group"
+	skip "concurrent set-type: --wait=1 gives up after a second (busy)" \
+		"no edu or mock device in an IOMMU group"
 fi
 
 # ---- a /run/iommu-admin it did not make: a symbolic link planted there,

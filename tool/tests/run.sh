@@ -198,6 +198,8 @@ expect_err "bad input: unknown type" 2 "unknown type 'DMA-SQ'" --sysroot "$i" se
 expect_err "bad input: blocked is not a type one sets" 2 "unknown type 'blocked'" --sysroot "$i" explain 3 blocked
 expect_err "bad input: set-type needs TARGET TYPE" 2 "set-type needs TARGET TYPE" --sysroot "$i" set-type 3
 expect_err "bad input: set-type below --sysroot" 2 "--sysroot is for reading" --sysroot "$i" set-type --yes 3 identity
+expect_err "bad input: --wait=SECONDS not a number" 2 "--wait=1s: not a number of seconds" --wait=1s set-type 3 identity
+expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 set-type 3 identity
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
 expect_err "bad input: --dry-run with --persist" 2 "not both" --sysroot "$i" set-type --dry-run --persist 3 identity
