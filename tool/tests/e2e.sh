@@ -408,8 +408,9 @@ if [ -n "$multi" ] && [[ $release =~ ^6\.[0-3]\. ]]; then
 	expect_refusal "refused by the kernel's rules: multi-device group on $release" 4 \
 		"single-device groups only" "$mbus" "$multi" -- --yes set-type "$multi" identity
 else
-	skip "refused by the kernel's rules: multi-device group" \
-		"${multi:+kernel $release changes multi-device groups}${multi:-no multi-device group}"
+	why="no multi-device group"
+	[ -n "$multi" ] && why="kernel $release changes multi-device groups (as $multi's)"
+	skip "refused by the kernel's rules: multi-device group" "$why"
 fi
 
 # ---- crash injection ----
