@@ -135,7 +135,7 @@ def run_one(t, a, kenv, bare):
     for attempt in range(1, attempts + 1):
         info = boot_once(t, a, kenv, bare, stem)
         runner_started = info.pop("runner_started")
-        if info["status"] != "died" or runner_started or bare or attempt == attempts:
+        if info["status"] != "died" or runner_started or attempt == attempts:
             break
         kept = f"{stem}.boot{attempt}.console.log"
         os.replace(stem + ".console.log", kept)

@@ -202,30 +202,28 @@ static int carried(struct net *n, int ifindex, char *what, size_t len)
 	return count;
 }
 
-/* The interfaces whose traffic goes through @idx: its master and the upper links on it. */
+/* The interfaces whose traffic goes through a device's interface, breadth first. */
 struct iface_walk {
-	int *idx;		/* interfaces found, breadth first: [0] the device's own */
-	int *from;		/* for each, the index in @idx it was found from (-1: none) */
+	struct {
+		int ifindex;
+		int from;	/* the step it was found from (-1: the device's own) */
+	} *step;
 	int n;
 };
 
 static int walk_add(struct iface_walk *w, int ifindex, int from)
 {
-	int *ni, *nf;
+	void *more;
 
 	for (int i = 0; i < w->n; i++)
-		if (w->idx[i] == ifindex)
+		if (w->step[i].ifindex == ifindex)
 			return 0;
-	ni = realloc(w->idx, (size_t)(w->n + 1) * sizeof(*ni));
-	if (!ni)
+	more = realloc(w->step, (size_t)(w->n + 1) * sizeof(*w->step));
+	if (!more)
 		return -1;
-	w->idx = ni;
-	nf = realloc(w->from, (size_t)(w->n + 1) * sizeof(*nf));
-	if (!nf)
-		return -1;
-	w->from = nf;
-	w->idx[w->n] = ifindex;
-	w->from[w->n++] = from;
+	w->step = more;
+	w->step[w->n].ifindex = ifindex;
+	w->step[w->n++].from = from;
 	return 0;
 }
 
@@ -240,7 +238,7 @@ static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 	if (walk_add(w, ifindex, -1))
 		return -1;
 	for (int i = 0; i < w->n; i++) {
-		struct rtnl_link *l = rtnl_link_get(n->links, w->idx[i]);
+		struct rtnl_link *l = rtnl_link_get(n->links, w->step[i].ifindex);
 		int master = l ? rtnl_link_get_master(l) : 0;
 
 		if (l)
@@ -252,8 +250,8 @@ static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 			struct rtnl_link *up = (struct rtnl_link *)o;
 
 			/* A link in another namespace names an ifindex of that namespace. */
-			if (rtnl_link_get_link(up) == w->idx[i] &&
-			    rtnl_link_get_ifindex(up) != w->idx[i] &&
+			if (rtnl_link_get_link(up) == w->step[i].ifindex &&
+			    rtnl_link_get_ifindex(up) != w->step[i].ifindex &&
 			    rtnl_link_get_link_netnsid(up, &(int32_t){ 0 }) &&
 			    walk_add(w, rtnl_link_get_ifindex(up), i))
 				return -1;
@@ -271,10 +269,10 @@ static void walk_path(struct net *n, const struct iface_walk *w, int i, char *bu
 	int steps[64], k = 0;
 
 	buf[0] = '\0';
-	for (; i > 0 && k < (int)(sizeof(steps) / sizeof(steps[0])); i = w->from[i])
+	for (; i > 0 && k < (int)(sizeof(steps) / sizeof(steps[0])); i = w->step[i].from)
 		steps[k++] = i;
 	while (k--) {
-		struct rtnl_link *l = rtnl_link_get(n->links, w->idx[steps[k]]);
+		struct rtnl_link *l = rtnl_link_get(n->links, w->step[steps[k]].ifindex);
 		const char *kind = l ? rtnl_link_get_type(l) : NULL;
 		size_t used = strlen(buf);
 
@@ -304,7 +302,7 @@ static void check_iface(struct net *n, const char *dev, const char *ifname, stru
 		goto out;
 	}
 	for (int i = 0; i < w.n; i++) {
-		if (!carried(n, w.idx[i], what, sizeof(what)))
+		if (!carried(n, w.step[i].ifindex, what, sizeof(what)))
 			continue;
 		used++;
 		if (i == 0) {
@@ -318,7 +316,7 @@ static void check_iface(struct net *n, const char *dev, const char *ifname, stru
 	if (!used) {
 		path[0] = '\0';
 		for (int i = 1; i < w.n; i++) {
-			struct rtnl_link *l = rtnl_link_get(n->links, w.idx[i]);
+			struct rtnl_link *l = rtnl_link_get(n->links, w.step[i].ifindex);
 
 			if (l) {
 				append(path, sizeof(path), rtnl_link_get_name(l));
@@ -329,8 +327,7 @@ static void check_iface(struct net *n, const char *dev, const char *ifname, stru
 		    "counted)%s%s", ifname, path[0] ? "; nor do the interfaces on it: " : "", path);
 	}
 out:
-	free(w.idx);
-	free(w.from);
+	free(w.step);
 }
 
 /* ---- storage ---- */
@@ -459,7 +456,7 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 	const char *root = strcmp(sysroot, "/") ? sysroot : "";
 	struct ia_names family = { 0 };
 	char path[4200], line[512];
-	int bad = 0, bad_before = 0, n;
+	int bad = 0, n;
 	FILE *fp;
 
 	if (block_family(sysroot, disk, &family)) {
@@ -471,6 +468,7 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 	n = family.n;
 	for (int i = 0; i < n; i++) {
 		const char *name = family.v[i];
+		int bad_until_name = bad;	/* what was read said nothing of @name yet */
 		char majmin[16] = "", dpath[64];
 		struct dirent *e;
 		DIR *d;
@@ -525,8 +523,7 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 		if (fp)
 			fclose(fp);
 		if (!root[0] && majmin[0])
-			bad += ask_kernel(dev, name, majmin, bad_before != bad, f);
-		bad_before = bad;
+			bad += ask_kernel(dev, name, majmin, bad != bad_until_name, f);
 	}
 	ia_names_free(&family);
 	if (!bad)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <libgen.h>
-#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +9,19 @@
 #include "parse.h"
 #include "target.h"
 
+/* The index of the group holding the device named @name, or -1. */
+static int group_of_device(const struct ia_model *m, const char *name)
+{
+	for (int i = 0; i < m->ngroups; i++)
+		for (int j = 0; j < m->groups[i].ndevs; j++)
+			if (!strcmp(m->groups[i].devs[j].addr, name))
+				return i;
+	return -1;
+}
+
 int resolve_target(const struct ia_model *m, const char *t, char *why, size_t whylen)
 {
+	int gi;
 	char addr[13];
 	int id;
 
@@ -27,10 +37,9 @@ int resolve_target(const struct ia_model *m, const char *t, char *why, size_t wh
 		return -1;
 	}
 	if (!parse_pci_addr(t, addr)) {
-		for (int i = 0; i < m->ngroups; i++)
-			for (int j = 0; j < m->groups[i].ndevs; j++)
-				if (!strcmp(m->groups[i].devs[j].addr, addr))
-					return i;
+		gi = group_of_device(m, addr);
+		if (gi >= 0)
+			return gi;
 		snprintf(why, whylen, "no device %s in any IOMMU group here", addr);
 		return -1;
 	}
@@ -39,10 +48,9 @@ int resolve_target(const struct ia_model *m, const char *t, char *why, size_t wh
 		return -1;
 	}
 	/* A device by its own name: the mock IOMMU's platform devices. */
-	for (int i = 0; i < m->ngroups; i++)
-		for (int j = 0; j < m->groups[i].ndevs; j++)
-			if (!strcmp(m->groups[i].devs[j].addr, t))
-				return i;
+	gi = group_of_device(m, t);
+	if (gi >= 0)
+		return gi;
 	if (!strncmp(t, "/dev/", 5))
 		t += 5;
 	for (int i = 0; i < m->ngroups; i++)
@@ -62,16 +70,6 @@ int resolve_target(const struct ia_model *m, const char *t, char *why, size_t wh
 	return -1;
 }
 
-/* Is @name a device of a group in @m? */
-static bool in_a_group(const struct ia_model *m, const char *name)
-{
-	for (int i = 0; i < m->ngroups; i++)
-		for (int j = 0; j < m->groups[i].ndevs; j++)
-			if (!strcmp(m->groups[i].devs[j].addr, name))
-				return true;
-	return false;
-}
-
 /* The device of a group that @path (a real path below @root) is, or lies below. */
 static const char *group_device_at(const struct ia_model *m, const char *root, char *path)
 {
@@ -80,7 +78,7 @@ static const char *group_device_at(const struct ia_model *m, const char *root, c
 	while (strlen(path) > rootlen + 1) {
 		char *base = strrchr(path, '/');
 
-		if (in_a_group(m, base + 1))
+		if (group_of_device(m, base + 1) >= 0)
 			return base + 1;
 		*base = '\0';
 	}

@@ -292,10 +292,14 @@ if has_group pci "$nic"; then
 		ip addr add 192.0.2.77/24 dev icgvlan
 		expect_refusal "$name" 3 "under icgmacvlan (macvlan), which carries 203.0.113.1/24" \
 			pci "$nic" -- --yes set-type "$nic" identity
-		grep -qF "under icgvlan (vlan), which carries 192.0.2.77/24" <<<"$out" ||
-			nok "$name: the vlan named too" "$out"
+		if grep -qF "under icgvlan (vlan), which carries 192.0.2.77/24" <<<"$out"; then
+			ok "$name: the vlan named in the same run"
+		else
+			nok "$name: the vlan named in the same run" "$out"
+		fi
 	else
 		skip "$name" "cannot make a macvlan and a vlan on $ifc"
+		skip "$name: the vlan named in the same run" "cannot make a macvlan and a vlan on $ifc"
 	fi
 	ip link del icgmacvlan 2>/dev/null
 	ip link del icgvlan 2>/dev/null
@@ -330,6 +334,7 @@ else
 	for c in "NIC with an IPv4 address" "NIC by interface name" "force" "IPv6 route only" \
 		 "link-local" "bond member" "vlan on the NIC's bond" \
 		 "a macvlan and a vlan on the NIC carry addresses" \
+		 "a macvlan and a vlan on the NIC carry addresses: the vlan named in the same run" \
 		 "NIC whose interface is in another network namespace" "vfio-pci"; do
 		skip "refused: $c" "no e1000e in an IOMMU group"
 	done
