@@ -40,23 +40,33 @@ def merge(runs):
     run is of one kernel, else it is KERNEL/TOPOLOGY; the same topology of
     the same kernel in two runs is refused (which one would count?)."""
     kernels = {s["kernel"]["release"] for _, s in runs}
-    topologies, sources, errors, totals = {}, {}, [], {}
+    topologies, sources, owner, errors, totals = {}, {}, {}, [], {}
     for label, s in runs:
         for n, t in s["topologies"].items():
             key = n if len(kernels) == 1 else f"{s['kernel']['release']}/{n}"
             if key in topologies:
                 raise SystemExit(f"combine: topology {key} is in both {sources[key]} and {label}")
-            topologies[key], sources[key] = t, label
+            topologies[key], sources[key], owner[key] = t, label, s
             for r in t["tests"]:
                 totals[r["result"]] = totals.get(r["result"], 0) + 1
         errors += s.get("gate_errors", [])
     # Left out by some job and run by none: as one run of the matrix says.
+    # A TOPOLOGY/PROGRAM entry (LEAVE_OUT) counts as run when the job that
+    # ran its topology did not leave it out too.
+    def ran(n, release):
+        key = n if len(kernels) == 1 else f"{release}/{n}"
+        if key in topologies:
+            return True
+        topo, _, prog = n.partition("/")
+        tkey = topo if len(kernels) == 1 else f"{release}/{topo}"
+        return bool(prog) and tkey in topologies and \
+            n not in owner[tkey].get("left_out", {})
+
     left_out = {}
     for _, s in runs:
         for n, why in s.get("left_out", {}).items():
-            key = n if len(kernels) == 1 else f"{s['kernel']['release']}/{n}"
-            if key not in topologies:
-                left_out[key] = why
+            if not ran(n, s["kernel"]["release"]):
+                left_out[n if len(kernels) == 1 else f"{s['kernel']['release']}/{n}"] = why
     code = max((s["exit_code"] for _, s in runs), default=2)
     verdict = {0: "PASS", 1: "FAIL", 2: "GATE ERROR"}[code]
     return {"schema": 1, "merged_from": [label for label, _ in runs],

@@ -21,6 +21,9 @@
 #                            matrix job: ci/pipeline.py)
 #   PROGRAMS="iommu_module iommu_fail_nth"   only these of each topology's
 #                            programs (a topology running none is left out)
+#   LEAVE_OUT="amd/tool/tests/e2e.sh"   these programs of these topologies
+#                            not run, each named with its reason in the report
+#                            (make check runs iommu-admin's e2e once per driver)
 #   ARM64=0                  leave out the arm64 topology (smmuv3)
 #   QEMU=system|bookworm-backports   which QEMU (ci/qemu.sh): this machine's
 #                            7.2, or 10.0 unpacked from bookworm-backports;
@@ -60,6 +63,8 @@ long)	# Two stress scenarios an hour each per topology, and the rest.
 *)	fail "STRESS=$STRESS: want long (an hour per race scenario) or short (the default)" ;;
 esac
 [[ ${PROGRAMS:-} =~ ^[A-Za-z0-9_./:\ -]*$ ]] || fail "PROGRAMS=$PROGRAMS: program names, space-separated"
+[[ ${LEAVE_OUT:-} =~ ^[A-Za-z0-9_./\ -]*$ ]] ||
+	fail "LEAVE_OUT=$LEAVE_OUT: TOPOLOGY/PROGRAM pairs, space-separated"
 # What the tests inside read from their environment, passed on as given.
 genv=
 for v in STRESS IOMMU_RACE_THREADS IOMMU_RACE_MS IOMMU_RACE_ITERATIONS IOMMU_RACE_UNSAFE \
@@ -107,7 +112,7 @@ fi
 cfg=$out/topologies.cfg
 # What is left out, and why, goes to the screen and to the report.
 avail=$(python3 "$here/lib/topology.py" effective --left-out "$out/left-out.json" \
-	"$here/topologies.cfg" "$cfg" "$KBUILD/.config" "$arches" "${PROGRAMS:-}")
+	--leave-out "${LEAVE_OUT:-}" "$here/topologies.cfg" "$cfg" "$KBUILD/.config" "$arches" "${PROGRAMS:-}")
 rc=$?
 [ $rc -eq 0 ] || fail "cannot make this run's topologies (see above)"
 topos=

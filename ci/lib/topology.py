@@ -8,9 +8,13 @@ kernel's .config) has, and whose `qemu>=X.Y` the run's QEMU (QEMU_VERSION,
 from ci/qemu.sh) meets, with `debug_programs` appended to the programs
 when the kernel is a debug build (CONFIG_KASAN=y), and with only the
 programs ONLY names (space-separated; "insmod:" steps are kept) when
-given. It prints the names kept, and on stderr each one left out with
-the reason; with --left-out FILE it writes those reasons there as JSON
-({topology: why}), which the report reads."""
+given. --leave-out "TOPOLOGY/PROGRAM ..." takes single programs out of
+single topologies (make check runs iommu-admin's end-to-end test once per
+driver, not once per driver and kernel): each is left out as a topology
+is, under its result path's prefix. It prints the names kept, and on
+stderr each one left out with the reason; with --left-out FILE it writes
+those reasons there as JSON ({topology or topology/program: why}), which
+the report reads."""
 import argparse
 import configparser
 import json
@@ -130,8 +134,27 @@ def unmet(requires, opts, qemu_version):
     return out
 
 
-def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=None):
-    """The names kept; @left_out, a dict, gets {name: why} of the others."""
+def split_leave_out(pairs, cp):
+    """{topology: [program...]} of "TOPOLOGY/PROGRAM ..."; each pair must
+    name a program the topology runs (its debug programs included)."""
+    taken = {}
+    for pair in pairs.split():
+        name, _, prog = pair.partition("/")
+        if name not in cp.sections() or not prog:
+            raise TopologyError(f"LEAVE_OUT={pair}: want TOPOLOGY/PROGRAM, of the topologies "
+                                f"{' '.join(cp.sections())}")
+        t = Topology(name, cp[name])
+        if prog not in t.programs + t.debug_programs:
+            raise TopologyError(f"LEAVE_OUT={pair}: {name} runs no {prog} "
+                                f"(it runs {' '.join(t.programs)})")
+        taken.setdefault(name, []).append(prog)
+    return taken
+
+
+def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=None,
+              leave_out_programs=""):
+    """The names kept; @left_out, a dict, gets {name: why} of the others,
+    and {name/program: why} of each of @leave_out_programs taken out."""
     left_out = {} if left_out is None else left_out
 
     def leave_out(name, why):
@@ -142,6 +165,7 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=
     cp = configparser.ConfigParser(interpolation=None)
     with open(cfg_in) as f:
         cp.read_file(f)
+    taken = split_leave_out(leave_out_programs, cp)
     opts = kconfig(kconfig_path)
     debug = opts.get("CONFIG_KASAN") == "y"
     kept = []
@@ -163,6 +187,14 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=
             if all(p.startswith("insmod:") for p in programs):
                 leave_out(name, f"it runs none of {only}")
                 continue
+        for p in taken.get(name, []):
+            if p in programs:
+                programs.remove(p)
+                left_out[f"{name}/{p}"] = "LEAVE_OUT names it"
+                print(f"program {name}/{p}: left out, LEAVE_OUT names it", file=sys.stderr)
+        if all(p.startswith("insmod:") for p in programs):
+            leave_out(name, "LEAVE_OUT leaves it no program")
+            continue
         cp[name]["programs"] = " ".join(programs)
         kept.append(name)
     unknown = [p for p in wanted if p not in seen]
@@ -186,10 +218,13 @@ if __name__ == "__main__":
     p.add_argument("arches", nargs="?", default="x86_64", help="ARCH,...")
     p.add_argument("only", nargs="?", default="", help="the programs to run (space-separated)")
     p.add_argument("--left-out", metavar="FILE", help="{topology: why} of those left out, JSON")
+    p.add_argument("--leave-out", metavar="PAIRS", default="",
+                   help="TOPOLOGY/PROGRAM ...: programs taken out of single topologies")
     a = p.parse_args()
     gone = {}
     try:
-        print(" ".join(effective(a.cfg_in, a.cfg_out, a.kconfig, a.arches, a.only, gone)))
+        print(" ".join(effective(a.cfg_in, a.cfg_out, a.kconfig, a.arches, a.only, gone,
+                                 a.leave_out)))
         if a.left_out:
             with open(a.left_out, "w") as f:
                 json.dump(gone, f, indent=1)

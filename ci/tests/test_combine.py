@@ -91,6 +91,23 @@ class Merge(unittest.TestCase):
         self.assertEqual(xml.count("<testcase "), 4)
         self.assertIn('classname="amd/iommu_attach" name="attach.edu.t1"', xml)
 
+    def test_a_program_left_out_by_one_job_and_run_by_another(self):
+        # Job 1 ran intel and left amd's e2e out (LEAVE_OUT, though amd
+        # was not its topology); job 2 ran amd with e2e; job 3 ran none
+        # without its e2e. Only none's e2e was run by no job.
+        a = job("6.1", "intel", ["pass"])
+        a["left_out"] = {"amd/tool/tests/e2e.sh": "LEAVE_OUT names it"}
+        b = job("6.1", "amd", ["pass"])
+        c = job("6.1", "none", ["pass"])
+        c["left_out"] = {"none/tool/tests/e2e.sh": "LEAVE_OUT names it"}
+        _, m, _ = self.run_merge([a, b, c])
+        self.assertEqual(m["left_out"], {"none/tool/tests/e2e.sh": "LEAVE_OUT names it"})
+        # Across kernels the entry carries its kernel, as its topology does.
+        c7 = job("7.2", "none", ["pass"])
+        c7["left_out"] = {"none/tool/tests/e2e.sh": "LEAVE_OUT names it"}
+        _, m, _ = self.run_merge([a, b, c7])
+        self.assertEqual(sorted(m["left_out"]), ["7.2/none/tool/tests/e2e.sh"])
+
     def test_all_pass_is_a_pass_and_a_gate_error_wins(self):
         self.assertEqual(self.run_merge([job("6.1", "intel", ["pass"]),
                                          job("6.1", "amd", ["skip"])])[0], 0)

@@ -85,6 +85,34 @@ class Effective(unittest.TestCase):
         with self.assertRaisesRegex(topology.TopologyError, "runs iommu_nosuch"):
             self.run_effective("x86_64", only="iommu_module iommu_nosuch")
 
+    def test_leave_out_takes_one_program_from_one_topology(self):
+        with tempfile.TemporaryDirectory() as d:
+            out, gone = os.path.join(d, "out.cfg"), {}
+            kept = topology.effective(CFG, out, kconfig(d, "CONFIG_KASAN=n"), "x86_64", "", gone,
+                                      "amd/tool/tests/e2e.sh none/tool/tests/e2e.sh")
+            cp = configparser.ConfigParser(interpolation=None)
+            cp.read(out)
+        self.assertIn("amd", kept)
+        self.assertNotIn("tool/tests/e2e.sh", cp["amd"]["programs"].split())
+        self.assertNotIn("tool/tests/e2e.sh", cp["none"]["programs"].split())
+        self.assertIn("tool/tests/e2e.sh", cp["intel"]["programs"].split())
+        self.assertEqual(gone["amd/tool/tests/e2e.sh"], "LEAVE_OUT names it")
+
+    def test_leave_out_a_pair_that_names_nothing_is_refused(self):
+        for pairs, msg in (("amd", "want TOPOLOGY/PROGRAM"), ("nosuch/iommu_type", "want TOPOLOGY"),
+                           ("intel-sc/tool/tests/e2e.sh", "intel-sc runs no tool/tests/e2e.sh")):
+            with self.subTest(pairs), tempfile.TemporaryDirectory() as d, \
+                    self.assertRaisesRegex(topology.TopologyError, msg):
+                topology.effective(CFG, os.path.join(d, "o"), kconfig(d), "x86_64", "", {}, pairs)
+
+    def test_leave_out_of_every_program_leaves_the_topology_out(self):
+        with tempfile.TemporaryDirectory() as d:
+            gone = {}
+            kept = topology.effective(CFG, os.path.join(d, "o"), kconfig(d), "x86_64",
+                                      "iommu_module", gone, "amd/iommu_module")
+        self.assertNotIn("amd", kept)
+        self.assertEqual(gone["amd"], "LEAVE_OUT leaves it no program")
+
     def test_arm64_only_with_its_kernel(self):
         kept, _ = self.run_effective("x86_64")
         self.assertNotIn("smmuv3", kept)
