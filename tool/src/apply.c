@@ -67,6 +67,17 @@ int cmd_apply(const struct set_opts *o, const char *only)
 			seen |= done[k] == g->id;
 		if (seen || g->type == w.v[i].type)
 			continue;
+		/*
+		 * An auto entry (written by hand, or by a version that recorded
+		 * them): the kernel chose the group's type at boot, which is
+		 * what auto asks for; writing it would only unbind and rebind.
+		 */
+		if (w.v[i].type == GROUP_TYPE_AUTO) {
+			if (!o->quiet)
+				printf("iommu-admin: %s: auto is the kernel's own choice, made at boot: "
+				       "nothing to apply (unpersist drops the entry)\n", w.v[i].addr);
+			continue;
+		}
 		done[ndone++] = g->id;
 		ret = cmd_set_type(&so, w.v[i].addr, group_type_name(w.v[i].type));
 		if (ret > worst)

@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "change.h"
+#include "iommu_abi.h"
 #include "checks.h"
 #include "journal.h"
 #include "model.h"
@@ -314,9 +316,49 @@ static int flock_within(int fd, int limit_s)
 	return 0;
 }
 
+/*
+ * Who holds the lock on @fd, as the kernel says (/proc/locks: the pid that
+ * took the flock, matched by device and inode), its name from
+ * /proc/PID/comm: "another iommu-admin (pid 12)" or "pid 12 (flock)".
+ * The pid a holder wrote into the file is only a fallback: a program that
+ * is not iommu-admin (flock(1), a backup script) writes none.
+ */
+static void lock_holder(int fd, char *who, size_t len)
+{
+	char line[256], path[64], comm[32] = "", written[32] = "";
+	unsigned int maj, min;
+	unsigned long ino;
+	long pid = 0, p;
+	struct stat st;
+	FILE *f;
+	ssize_t n;
+
+	if (!fstat(fd, &st) && (f = fopen("/proc/locks", "re"))) {
+		while (!pid && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+			    maj == major(st.st_dev) && min == minor(st.st_dev) && ino == st.st_ino && p > 0)
+				pid = p;
+		fclose(f);
+	}
+	if (!pid) {
+		n = pread(fd, written, sizeof(written) - 1, 0);
+		written[n > 0 ? n : 0] = '\0';
+		pid = strtol(written, NULL, 10);
+	}
+	if (pid <= 0) {
+		snprintf(who, len, "another program (pid unknown)");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if (sysfs_read_str(path, comm, sizeof(comm)) < 0 || !strncmp(comm, "iommu-admin", 11))
+		snprintf(who, len, "another iommu-admin (pid %ld)", pid);
+	else
+		snprintf(who, len, "pid %ld (%s)", pid, comm);
+}
+
 static int lock_take(bool wait, int limit_s, char *why, size_t whylen)
 {
-	char holder[32] = "";
+	char holder[96] = "";
 	int fd;
 
 	if (rundir_check(why, whylen))
@@ -327,25 +369,20 @@ static int lock_take(bool wait, int limit_s, char *why, size_t whylen)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
-
-		holder[n > 0 ? n : 0] = '\0';
-		holder[strcspn(holder, "\n")] = '\0';
+		lock_holder(fd, holder, sizeof(holder));
 		if (!wait) {
-			snprintf(why, whylen, "another iommu-admin (pid %s) is changing a group; "
-				 "--wait waits for it", holder[0] ? holder : "?");
+			snprintf(why, whylen, "%s holds %s: a group is being changed; "
+				 "--wait waits for it", holder, LOCK);
 			close(fd);
 			return -2;
 		}
-		fprintf(stderr, "iommu-admin: waiting for pid %s to finish\n",
-			holder[0] ? holder : "?");
+		fprintf(stderr, "iommu-admin: waiting for %s to let go of %s\n", holder, LOCK);
 		if (flock_within(fd, limit_s)) {
 			int busy = errno == ETIMEDOUT;
 
 			if (busy)
-				snprintf(why, whylen, "another iommu-admin (pid %s) still holds the "
-					 "lock after %d s (--wait=%d)", holder[0] ? holder : "?",
-					 limit_s, limit_s);
+				snprintf(why, whylen, "%s still holds %s after %d s (--wait=%d)",
+					 holder, LOCK, limit_s, limit_s);
 			else
 				snprintf(why, whylen, "%s: %s", LOCK, strerror(errno));
 			close(fd);
@@ -410,18 +447,25 @@ static int restore(const struct journal *j, enum group_type t, char *log, size_t
 	return bad ? -1 : 0;
 }
 
-/* Type and bindings as the journal wants them after the change. */
-static int verify(const struct journal *j, char *why, size_t whylen)
+/*
+ * Type @t and the journal's bindings: what the change (or recover) left.
+ * @recovering: a device the journal had without a driver may have one now
+ * (bound since the crash): recover leaves it alone, so does this.
+ */
+static int verify(const struct journal *j, enum group_type t, bool recovering, char *why,
+		  size_t whylen)
 {
 	enum group_type now = group_type_now(j->group);
 	char drv[64];
 
-	if (!type_is(now, j->to)) {
+	if (!type_is(now, t)) {
 		snprintf(why, whylen, "group %d reads %s after writing %s", j->group,
-			 group_type_name(now), group_type_name(j->to));
+			 group_type_name(now), group_type_name(t));
 		return -1;
 	}
 	for (int i = 0; i < j->ndevs; i++) {
+		if (recovering && !j->devs[i].driver[0])
+			continue;
 		if (dev_driver(j->group, j->devs[i].addr, drv, sizeof(drv)) ||
 		    strcmp(drv, j->devs[i].driver)) {
 			snprintf(why, whylen, "%s is bound to %s, not %s", j->devs[i].addr,
@@ -518,7 +562,7 @@ static int execute(const struct plan *p, struct journal *j)
 	}
 	if (set_phase(j, PH_VERIFY))
 		return roll_back(j, "journal update");
-	if (verify(j, why, sizeof(why)))
+	if (verify(j, j->to, false, why, sizeof(why)))
 		return roll_back(j, why);
 	step_boundary("after-verify");
 	ret = journal_remove(JOURNAL);
@@ -605,15 +649,28 @@ static int persist(const struct set_opts *o, const struct plan *p)
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
 	}
-	/* Every device of the group: whichever appears first at boot applies it. */
-	for (int i = 0; i < p->g->ndevs; i++)
-		wishes_set(&w, p->g->devs[i].addr, p->to);
+	/*
+	 * Every device of the group: whichever appears first at boot applies
+	 * it. auto is what the kernel gives every group at boot: recorded, it
+	 * would unbind and rebind the group at every boot for nothing, so it
+	 * drops the group's entries instead.
+	 */
+	for (int i = 0; i < p->g->ndevs; i++) {
+		if (p->to == GROUP_TYPE_AUTO)
+			wishes_drop(&w, p->g->devs[i].addr);
+		else
+			wishes_set(&w, p->g->devs[i].addr, p->to);
+	}
 	if (wishes_save(o->root, &w, exe, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
 	}
-	printf("iommu-admin: group %d: %s recorded for the next boots\n", p->g->id,
-	       group_type_name(p->to));
+	if (p->to == GROUP_TYPE_AUTO)
+		printf("iommu-admin: group %d: auto is the kernel's own choice at every boot: "
+		       "nothing recorded, and any type recorded for it dropped\n", p->g->id);
+	else
+		printf("iommu-admin: group %d: %s recorded for the next boots\n", p->g->id,
+		       group_type_name(p->to));
 	return EXIT_DONE;
 }
 
@@ -700,6 +757,115 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 	return ret;
 }
 
+/*
+ * Whether recover may bring the journal's group to @t: it unbinds a device
+ * that has a driver now when the type must be written, or when its driver
+ * is not the journal's (bound since, by hand or by another tool). Such a
+ * device gets set-type's in-use checks; 0, or EXIT_UNSAFE with the
+ * findings printed.
+ */
+static int recover_safe(const struct set_opts *o, const struct journal *j, enum group_type t)
+{
+	bool write_type = !type_is(group_type_now(j->group), t), any = false;
+	char why[512], drv[64];
+	struct findings f = { 0 };
+	struct ia_model m;
+	const struct ia_group *g = NULL;
+	enum verdict worst = V_OK;
+
+	for (int i = 0; i < j->ndevs && !any; i++)
+		any = !dev_driver(j->group, j->devs[i].addr, drv, sizeof(drv)) && drv[0] &&
+		      (write_type || (j->devs[i].driver[0] && strcmp(drv, j->devs[i].driver)));
+	if (!any)
+		return 0;
+	if (ia_load("/", &m, why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: recover would unbind a device, and cannot check "
+			"it: %s\n", why);
+		return EXIT_FAILED;
+	}
+	ia_add_names(&m);
+	for (int i = 0; i < m.ngroups && !g; i++)
+		if (m.groups[i].id == j->group)
+			g = &m.groups[i];
+	if (g)
+		check_group("/", g, true, &f);
+	for (int i = 0; i < f.n; i++)
+		if (f.v[i].v > worst && (f.v[i].v == V_REFUSED || !o->force))
+			worst = f.v[i].v;
+	if (worst >= V_FORCE) {
+		fprintf(stderr, "iommu-admin: recover would unbind drivers of group %d, and a "
+			"device is in use:\n", j->group);
+		for (int i = 0; i < f.n; i++)
+			if (f.v[i].v == V_REFUSED || (f.v[i].v == V_FORCE && !o->force))
+				fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f.v[i].device,
+					f.v[i].check, f.v[i].text,
+					f.v[i].v == V_FORCE ? " (--force overrides)" : "");
+		fprintf(stderr, "iommu-admin: nothing changed; %s is kept ('recover --discard' "
+			"drops it and leaves everything as it is)\n", JOURNAL);
+	}
+	findings_free(&f);
+	ia_free(&m);
+	return worst >= V_FORCE ? EXIT_UNSAFE : 0;
+}
+
+#define JOURNAL_DISCARDED IA_RUNDIR "/journal.discarded"
+
+/*
+ * recover --discard: the journal set aside (kept as JOURNAL_DISCARDED, for
+ * whoever looks into what happened), nothing changed, and the state it
+ * leaves said device by device: a device the interrupted change unbound
+ * stays unbound, and the line says how to bind it back.
+ */
+static int discard(void)
+{
+	char why[512], now[64];
+	enum group_type now_type;
+	struct journal j;
+	int ret;
+
+	ret = journal_read(JOURNAL, &j, why, sizeof(why));
+	if (ret == -ENOENT) {
+		printf("iommu-admin: nothing to discard (no %s)\n", JOURNAL);
+		return EXIT_DONE;
+	}
+	now_type = group_type_now(j.group);
+	if (journal_set_aside(JOURNAL, JOURNAL_DISCARDED)) {
+		fprintf(stderr, "iommu-admin: cannot set %s aside as %s: %s\n", JOURNAL,
+			JOURNAL_DISCARDED, strerror(errno));
+		return EXIT_FAILED;
+	}
+	if (ret) {
+		printf("iommu-admin: discarded %s, which could not be read (%s); kept as %s.\n"
+		       "iommu-admin: nothing was changed; what it described is unknown: "
+		       "'iommu-admin list' shows devices without a driver\n", JOURNAL,
+		       ret == -EINVAL ? why : strerror(-ret), JOURNAL_DISCARDED);
+		return EXIT_DONE;
+	}
+	printf("iommu-admin: discarded the journal of a set-type of group %d (%s -> %s, pid %ld, "
+	       "stopped at '%s'); kept as %s. Nothing was changed: group %d %s %s\n",
+	       j.group, group_type_name(j.from), group_type_name(j.to), j.pid, phase_name(j.phase),
+	       JOURNAL_DISCARDED, j.group, now_type == GROUP_TYPE_UNKNOWN ? "has" : "is",
+	       now_type == GROUP_TYPE_UNKNOWN ? "no readable type (gone?)" :
+	       group_type_name(now_type));
+	for (int i = 0; i < j.ndevs; i++) {
+		const struct j_dev *d = &j.devs[i];
+
+		ret = dev_driver(j.group, d->addr, now, sizeof(now));
+		if (ret == -ENODEV)
+			printf("  %s: no longer in group %d\n", d->addr, j.group);
+		else if (ret)
+			printf("  %s: its driver unreadable (%s)\n", d->addr, strerror(-ret));
+		else if (!now[0] && d->driver[0])
+			printf("  %s: no driver (it had %s; to bind it: echo %s > "
+			       "/sys/kernel/iommu_groups/%d/devices/%s/subsystem/drivers/%s/bind)\n",
+			       d->addr, d->driver, d->addr, j.group, d->addr, d->driver);
+		else
+			printf("  %s: %s%s\n", d->addr, now[0] ? now : "no driver",
+			       strcmp(now, d->driver) ? " (changed since the journal)" : "");
+	}
+	return EXIT_DONE;
+}
+
 int cmd_recover(const struct set_opts *o)
 {
 	struct journal j;
@@ -723,6 +889,11 @@ int cmd_recover(const struct set_opts *o)
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;
 	}
+	if (o->discard) {
+		ret = discard();
+		close(lock);
+		return ret;
+	}
 	ret = journal_read(JOURNAL, &j, why, sizeof(why));
 	if (ret == -ENOENT) {
 		printf("iommu-admin: nothing to recover (no %s)\n", JOURNAL);
@@ -730,7 +901,8 @@ int cmd_recover(const struct set_opts *o)
 		return EXIT_DONE;
 	}
 	if (ret) {
-		fprintf(stderr, "iommu-admin: %s: %s\n", JOURNAL,
+		fprintf(stderr, "iommu-admin: %s: %s\niommu-admin: it cannot be applied; "
+			"'iommu-admin recover --discard' drops it and changes nothing\n", JOURNAL,
 			ret == -EINVAL ? why : strerror(-ret));
 		close(lock);
 		return EXIT_FAILED;
@@ -744,11 +916,20 @@ int cmd_recover(const struct set_opts *o)
 	fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, pid %ld) "
 		"stopped at '%s': %s\n", j.group, group_type_name(j.from), group_type_name(j.to), j.pid,
 		phase_name(j.phase), finish ? "finishing it" : "undoing it");
+	ret = recover_safe(o, &j, finish ? j.to : j.from);
+	if (ret) {
+		close(lock);
+		return ret;
+	}
 	defer_signals(&old);
 	ret = restore(&j, finish ? j.to : j.from, why, sizeof(why));
+	/* What restore says it did, read back from the kernel. */
+	if (!ret)
+		ret = verify(&j, finish ? j.to : j.from, true, why, sizeof(why));
 	if (ret) {
-		fprintf(stderr, "iommu-admin: recovery incomplete: %s\niommu-admin: %s is kept\n",
-			why, JOURNAL);
+		fprintf(stderr, "iommu-admin: recovery incomplete: %s\niommu-admin: %s is kept: "
+			"run recover again once that is fixed, or 'recover --discard' to drop it "
+			"and leave everything as it is\n", why, JOURNAL);
 	} else {
 		journal_remove(JOURNAL);
 		printf("iommu-admin: %s: group %d is %s, every device on its driver\n",

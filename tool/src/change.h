@@ -24,6 +24,7 @@ struct set_opts {
 	bool yes, force, dry_run, wait, persist, json, raw, noheadings;
 	int wait_limit_s;	/* with wait: at most this many seconds (0: no limit) */
 	bool quiet;		/* apply: one line per change */
+	bool discard;		/* recover: drop the journal, change nothing */
 };
 
 int cmd_set_type(const struct set_opts *o, const char *target, const char *type);

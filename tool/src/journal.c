@@ -210,3 +210,10 @@ int journal_remove(const char *path)
 		return -errno;
 	return fsync_dir_of(path);
 }
+
+int journal_set_aside(const char *path, const char *to)
+{
+	if (rename(path, to))
+		return -errno;
+	return fsync_dir_of(path);
+}

@@ -55,5 +55,7 @@ int journal_write(const char *path, const struct journal *j);
 int journal_read(const char *path, struct journal *j, char *why, size_t whylen);
 /* Remove it durably. 0 or -errno. */
 int journal_remove(const char *path);
+/* Rename it to @to (same directory, replacing @to) durably. 0 or -errno. */
+int journal_set_aside(const char *path, const char *to);
 
 #endif

@@ -67,7 +67,7 @@ struct command {
 
 enum option_id {
 	OPT_JSON = 256, OPT_RAW, OPT_NOHEADINGS, OPT_OUTPUT, OPT_SYSROOT, OPT_YES, OPT_FORCE,
-	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_HELP, OPT_VERSION
+	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_DISCARD, OPT_HELP, OPT_VERSION
 };
 
 struct option_def {
@@ -91,7 +91,7 @@ static const struct option_def options[] = {
 	{ OPT_YES, 'y', "yes", NULL, "do not ask before unbinding drivers",
 	  FOR(CMD_SET_TYPE), true, false },
 	{ OPT_FORCE, 'f', "force", NULL, "go on although a NIC carries addresses or routes",
-	  FOR(CMD_SET_TYPE), true, false },
+	  FOR(CMD_SET_TYPE) | FOR(CMD_RECOVER), true, false },
 	{ OPT_DRY_RUN, 0, "dry-run", NULL, "print the checks and the plan, change nothing",
 	  FOR(CMD_SET_TYPE), true, false },
 	{ OPT_WAIT, 0, "wait", "SECONDS",
@@ -104,6 +104,9 @@ static const struct option_def options[] = {
 	  false, false },
 	{ OPT_UDEV, 0, "udev", "DEVICE", "apply only what concerns DEVICE (the udev rule's)",
 	  FOR(CMD_APPLY), true, false },
+	{ OPT_DISCARD, 0, "discard", NULL,
+	  "drop a journal that cannot be applied, change nothing, say what is left",
+	  FOR(CMD_RECOVER), true, false },
 	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false, false },
 	{ OPT_VERSION, 'V', "version", NULL, "the program's version", 0, false, false },
 };
@@ -517,6 +520,7 @@ int main(int argc, char **argv)
 		case OPT_PERSIST: inv.change.persist = true; break;
 		case OPT_ROOT: inv.change.root = optarg; break;
 		case OPT_UDEV: inv.udev_dev = optarg; break;
+		case OPT_DISCARD: inv.change.discard = true; break;
 		case OPT_HELP: usage(stdout); return EXIT_DONE;
 		case OPT_VERSION: printf("iommu-admin %s\n", IA_VERSION); return EXIT_DONE;
 		}

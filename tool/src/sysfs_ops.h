@@ -23,7 +23,8 @@ int dev_bind(int group, const char *addr, const char *drv, char *why, size_t why
 int group_write_type(int group, enum group_type t, char *why, size_t whylen);
 
 /*
- * Test hooks at each step boundary, named like "after-unbind:1":
+ * Test hooks at each step boundary, named like "after-unbind:1", in the
+ * test build only (make asan: IA_TEST_HOOKS); elsewhere nothing:
  * IOMMU_ADMIN_TEST_KILL_AT=NAME kills the process there with SIGKILL (as
  * kill -9 would), IOMMU_ADMIN_TEST_PAUSE_AT=NAME:MS sleeps there.
  */

@@ -67,6 +67,18 @@ if "$admin" --version | grep -qE '^iommu-admin [0-9A-Za-z.+~-]+$'; then
 else
 	nok "--version" "$("$admin" --version 2>&1)"
 fi
+# The test hooks are the test build's alone: the build beside this one
+# (make all) must not read IOMMU_ADMIN_TEST_* at all.
+plain=$(dirname "$admin")/iommu-admin
+if [ ! -x "$plain" ]; then
+	nok "test hooks only in the test build" "no $plain beside $admin (make all asan)"
+elif ! grep -q IOMMU_ADMIN_TEST_KILL_AT "$admin"; then
+	nok "test hooks only in the test build" "$admin, the test build, has no hooks"
+elif grep -q IOMMU_ADMIN_TEST "$plain"; then
+	nok "test hooks only in the test build" "$plain reads $(grep -ao 'IOMMU_ADMIN_TEST_[A-Z_]*' "$plain" | sort -u | tr '\n' ' ')"
+else
+	ok "test hooks only in the test build: $(basename "$plain") reads no IOMMU_ADMIN_TEST_*"
+fi
 expect_out "intel: show by group number" intel-show-group.txt --sysroot "$fix/intel" -o "$cols" show 3
 expect_out "intel: show by short PCI address" intel-show-addr.txt --sysroot "$fix/intel" -o "$cols" show 00:1f.2
 expect_out "intel: show by full PCI address (same group)" intel-show-addr.txt --sysroot "$fix/intel" -o "$cols" show 0000:00:1F.2
@@ -201,6 +213,8 @@ expect_err "bad input: set-type below --sysroot" 2 "--sysroot is for reading" --
 expect_err "bad input: --wait=SECONDS not a number" 2 "--wait=1s: not a number of seconds" --wait=1s set-type 3 identity
 expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 set-type 3 identity
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
+expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
+expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
 expect_err "bad input: --dry-run with --persist" 2 "not both" --sysroot "$i" set-type --dry-run --persist 3 identity
 expect_err "bad input: set-type on an absent device" 2 "no device 0000:00:1e.0" --sysroot "$i" explain 00:1e.0 identity
@@ -239,6 +253,13 @@ else
 fi
 printf '0000:00:02.0 identity\n0000:00:02.0 DMA\n' > "$pr/etc/iommu-admin/types.conf"
 expect_err "persisted: a device twice is named with its line" 1 "types.conf: line 2: 0000:00:02.0 listed twice" --root "$pr" --sysroot "$i" list-persisted
+# An auto entry (by hand, or from a version that recorded them) is what
+# the kernel chose at boot: apply has nothing to do, and changes nothing
+# (writing auto would unbind and rebind the group at every boot).
+printf '0000:00:03.0 auto\n' > "$pr/etc/iommu-admin/types.conf"
+expect_err "persisted: apply with an auto entry has nothing to do" 0 \
+	"0000:00:03.0: auto is the kernel's own choice, made at boot: nothing to apply" \
+	--root "$pr" --sysroot "$i" apply
 printf '0000:00:02.0 passthrough\n' > "$pr/etc/iommu-admin/types.conf"
 expect_err "persisted: a bad type is named with its line" 1 "line 1: want DEVICE TYPE" --root "$pr" --sysroot "$i" list-persisted
 rm -rf "$fake"
@@ -282,6 +303,7 @@ check_completion "--root" iommu-admin list-persisted --ro
 check_completion "GROUP,TYPE" iommu-admin -o GROUP,TY
 check_completion "" iommu-admin recover ""
 check_completion "--udev" iommu-admin apply --ud
+check_completion "--discard" iommu-admin recover --di
 check_completion "" iommu-admin list --dr
 rm -rf "$dest"
 
