@@ -347,6 +347,11 @@ static int read_mounts(const char *sysroot, struct mount **out)
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", strcmp(sysroot, "/") ? sysroot : "");
+#ifdef IA_TEST_HOOKS
+	/* The test build: a mount table standing for this one (a root on NFS). */
+	if (!strcmp(sysroot, "/") && getenv("IOMMU_ADMIN_TEST_MOUNTINFO"))
+		snprintf(path, sizeof(path), "%s", getenv("IOMMU_ADMIN_TEST_MOUNTINFO"));
+#endif
 	fp = fopen(path, "re");
 	if (!fp)
 		return -1;
@@ -531,42 +536,126 @@ static void check_block(const char *sysroot, const char *dev, const char *disk,
 		    nmounts ? "not mounted, not swap, no holders" : "not swap, no holders");
 }
 
+/* A mount whose filesystem a device carries: the root refused as such. */
+static void carried_mount(struct findings *f, const char *dev, const char *what,
+			  const struct mount *mt)
+{
+	if (!strcmp(mt->point, "/"))
+		add(f, dev, "root", V_REFUSED, "carries the root filesystem (%s tag %s): unbinding "
+		    "it would take the system down", what, mt->source);
+	else
+		add(f, dev, "block", V_REFUSED, "carries the %s filesystem %s mounted on %s",
+		    what, mt->source, mt->point);
+}
+
 /*
- * A virtio-9p transport is a PCI device too: if its mount tag is the
- * source of a mounted 9p filesystem, unbinding it pulls that mount away.
+ * The virtio transports of shared filesystems are PCI devices too, and
+ * what they carry is mounted by tag: a 9p transport's tag is its
+ * mount_tag; a virtio-fs device's is /sys/fs/virtiofs/N/tag, whose
+ * "device" link names the virtio device (v6.9 on). Where the kernel has
+ * no such table and a virtiofs filesystem is mounted, a virtio-fs device
+ * (virtio id 26) may carry it: refused, said so.
  */
-static void check_9p(const char *sysroot, int group, const struct ia_device *d,
-		     const struct mount *mounts, int nmounts, struct findings *f)
+static void check_virtio_mounts(const char *sysroot, int group, const struct ia_device *d,
+				const struct mount *mounts, int nmounts, struct findings *f)
 {
 	const char *root = strcmp(sysroot, "/") ? sysroot : "";
-	char path[4200], tag[256];
+	char path[4200], tag[256], p[4400], link[PATH_MAX], needle[96];
+	bool has_fs_dev = false, table;
 	struct dirent *e;
 	DIR *dir;
+	ssize_t n;
 
 	strf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d/devices/%s", root, group, d->addr);
 	dir = opendir(path);
 	while (dir && (e = readdir(dir))) {
-		char p[4400];
-
 		if (strncmp(e->d_name, "virtio", 6))
 			continue;
+		strf(p, sizeof(p), "%s/%s/device", path, e->d_name);
+		if (!read_line(p, tag, sizeof(tag)) && !strcmp(tag, "0x001a"))
+			has_fs_dev = true;
 		strf(p, sizeof(p), "%s/%s/mount_tag", path, e->d_name);
 		if (read_line(p, tag, sizeof(tag)))
 			continue;
-		for (int m = 0; m < nmounts; m++) {
-			if (strcmp(mounts[m].fstype, "9p") || strcmp(mounts[m].source, tag))
-				continue;
-			if (!strcmp(mounts[m].point, "/"))
-				add(f, d->addr, "root", V_REFUSED, "carries the root filesystem (9p "
-				    "tag %s): unbinding it would take the system down", tag);
-			else
-				add(f, d->addr, "block", V_REFUSED, "carries the 9p filesystem %s "
-				    "mounted on %s", tag, mounts[m].point);
-			break;
-		}
+		for (int m = 0; m < nmounts; m++)
+			if (!strcmp(mounts[m].fstype, "9p") && !strcmp(mounts[m].source, tag)) {
+				carried_mount(f, d->addr, "9p", &mounts[m]);
+				break;
+			}
 	}
 	if (dir)
 		closedir(dir);
+	if (!has_fs_dev)
+		return;
+	strf(path, sizeof(path), "%s/sys/fs/virtiofs", root);
+	dir = opendir(path);
+	table = dir != NULL;
+	snprintf(needle, sizeof(needle), "/%s/virtio", d->addr);
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		strf(p, sizeof(p), "%s/%s/device", path, e->d_name);
+		n = readlink(p, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		strf(p, sizeof(p), "%s/%s/tag", path, e->d_name);
+		if (!strstr(link, needle) || read_line(p, tag, sizeof(tag)))
+			continue;
+		for (int m = 0; m < nmounts; m++)
+			if (!strcmp(mounts[m].fstype, "virtiofs") && !strcmp(mounts[m].source, tag))
+				carried_mount(f, d->addr, "virtiofs", &mounts[m]);
+	}
+	if (dir)
+		closedir(dir);
+	for (int m = 0; !table && m < nmounts; m++)
+		if (!strcmp(mounts[m].fstype, "virtiofs")) {
+			add(f, d->addr, strcmp(mounts[m].point, "/") ? "block" : "root", V_REFUSED,
+			    "a virtio-fs device, and virtiofs %s is mounted on %s: this kernel has "
+			    "no /sys/fs/virtiofs to say which device carries which tag",
+			    mounts[m].source, mounts[m].point);
+			break;
+		}
+}
+
+/*
+ * The root filesystem over the network: NFS, SMB, Ceph, GlusterFS, sshfs,
+ * or a disk on an iSCSI session or an NBD device. Which NIC it travels
+ * over is the routing table's to say at any moment; any NIC that carries
+ * addresses may carry it, so on such a host that use is not overridable.
+ * True with @what describing it.
+ */
+static bool root_over_network(const char *sysroot, const struct mount *mounts, int n,
+			      char *what, size_t len)
+{
+	static const char *const netfs[] = { "nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs",
+					     "fuse.glusterfs", "fuse.sshfs" };
+	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	const struct mount *r = NULL;
+	char path[PATH_MAX], real[PATH_MAX];
+
+	for (int m = 0; m < n; m++)	/* the last mount on / is the one seen */
+		if (!strcmp(mounts[m].point, "/"))
+			r = &mounts[m];
+	if (!r)
+		return false;
+	for (size_t i = 0; i < sizeof(netfs) / sizeof(netfs[0]); i++)
+		if (!strcmp(r->fstype, netfs[i])) {
+			snprintf(what, len, "%s from %s", r->fstype, r->source);
+			return true;
+		}
+	if (strncmp(r->source, "/dev/", 5))
+		return false;
+	if (!strncmp(r->source + 5, "nbd", 3)) {
+		snprintf(what, len, "on the network block device %s", r->source);
+		return true;
+	}
+	strf(path, sizeof(path), "%s/sys/class/block/%s", root, r->source + 5);
+	if (realpath(path, real) && strstr(real, "/session")) {
+		snprintf(what, len, "on %s, a disk of an iSCSI session", r->source);
+		return true;
+	}
+	return false;
 }
 
 void check_group(const char *sysroot, const struct ia_group *g, bool unbind, struct findings *f)
@@ -576,8 +665,11 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 	int live = !strcmp(sysroot, "/");
 	struct net net;
 	int have_net = 0;
+	char netroot[320] = "";
 
 	memset(f, 0, sizeof(*f));
+	if (nmounts > 0 && !root_over_network(sysroot, mounts, nmounts, netroot, sizeof(netroot)))
+		netroot[0] = '\0';
 	for (int i = 0; i < g->ndevs; i++) {
 		const struct ia_device *d = &g->devs[i];
 
@@ -611,6 +703,17 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 			else
 				check_iface(&net, d->addr, d->net.v[k], f);
 		}
+		/* A root over the network: what --force overrode here it may not. */
+		for (int k = 0; netroot[0] && k < f->n; k++) {
+			struct finding *x = &f->v[k];
+			size_t used = strlen(x->text);
+
+			if (x->v != V_FORCE || strcmp(x->check, "network") || strcmp(x->device, d->addr))
+				continue;
+			x->v = V_REFUSED;
+			snprintf(x->text + used, sizeof(x->text) - used, "; the root filesystem is %s, "
+				 "which may travel over it", netroot);
+		}
 		/*
 		 * sysfs shows a device's interfaces only in the namespace they are
 		 * in: a bound network controller with none here has them elsewhere.
@@ -627,7 +730,7 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 		for (int k = 0; k < d->block.n; k++)
 			check_block(sysroot, d->addr, d->block.v[k], mounts, nmounts < 0 ? 0 : nmounts,
 				    f);
-		check_9p(sysroot, g->id, d, mounts, nmounts < 0 ? 0 : nmounts, f);
+		check_virtio_mounts(sysroot, g->id, d, mounts, nmounts < 0 ? 0 : nmounts, f);
 	}
 	if (have_net > 0)
 		net_close(&net);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <libudev.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,76 @@ static int load_group(const char *gdir, struct ia_group *g, char *why, size_t wh
 	return 0;
 }
 
+/* "nvme2c5n1" (a path of a multipath namespace): its controller's instance, 5. */
+static bool nvme_path_name(const char *name, unsigned int *ctrl)
+{
+	unsigned int subsys, ns;
+	int end = 0;
+
+	return sscanf(name, "nvme%uc%un%u%n", &subsys, ctrl, &ns, &end) == 3 && !name[end];
+}
+
+/* "nvme2n1": a namespace's block device, or a multipath head. */
+static bool nvme_ns_name(const char *name)
+{
+	unsigned int subsys, ns;
+	int end = 0;
+
+	return sscanf(name, "nvme%un%u%n", &subsys, &ns, &end) == 2 && !name[end];
+}
+
+/*
+ * NVMe multipath: below the PCI device sysfs shows only the paths
+ * (nvme0c0n1, hidden disks with no node); the block device that is
+ * mounted is the head (nvme0n1), a child of the subsystem device. The
+ * heads of a controller's subsystem (sys/class/nvme-subsystem/S/, which
+ * links the controller nvmeC) are the device's block devices too: its
+ * unbind takes a path of each away, the last path the head itself.
+ */
+static int add_multipath_heads(const char *root, struct ia_device *d)
+{
+	char ctrl_name[32], path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *e, *h;
+	unsigned int ctrl;
+	struct stat st;
+	DIR *subs, *dir;
+	int ret = 0;
+
+	for (int k = 0; k < d->block.n && !ret; k++) {
+		if (!nvme_path_name(d->block.v[k], &ctrl))
+			continue;
+		snprintf(ctrl_name, sizeof(ctrl_name), "nvme%u", ctrl);
+		strf(path, sizeof(path), "%s/sys/class/nvme-subsystem", root);
+		subs = opendir(path);
+		while (subs && !ret && (e = readdir(subs))) {
+			if (e->d_name[0] == '.')
+				continue;
+			strf(sub, sizeof(sub), "%s/%s/%s", path, e->d_name, ctrl_name);
+			if (lstat(sub, &st))	/* the link itself: a recorded tree may cut its target */
+				continue;
+			strf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			dir = opendir(sub);
+			while (dir && !ret && (h = readdir(dir))) {
+				bool have = false;
+
+				if (!nvme_ns_name(h->d_name))
+					continue;
+				for (int i = 0; i < d->block.n; i++)
+					have |= !strcmp(d->block.v[i], h->d_name);
+				if (!have)
+					ret = ia_names_add(&d->block, h->d_name);
+			}
+			if (dir)
+				closedir(dir);
+		}
+		if (subs)
+			closedir(subs);
+	}
+	if (d->block.n)
+		qsort(d->block.v, d->block.n, sizeof(*d->block.v), cmp_name);
+	return ret;
+}
+
 int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 {
 	char base[PATH_MAX], gdir[PATH_MAX];
@@ -262,6 +333,13 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 	closedir(dir);
 	if (m->ngroups)
 		qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_int);
+	for (int i = 0; i < m->ngroups; i++)
+		for (int k = 0; k < m->groups[i].ndevs; k++)
+			if (add_multipath_heads(strcmp(sysroot, "/") ? sysroot : "",
+						&m->groups[i].devs[k])) {
+				snprintf(why, whylen, "out of memory");
+				return -1;
+			}
 	return 0;
 }
 

@@ -242,6 +242,17 @@ if has_group pci "$nic"; then
 	else
 		nok "--force overrides the network check (dry run)" "exit $rc" "$out"
 	fi
+	# Root over NFS (the test build reads this mount table instead of its
+	# own; addresses and routes are the guest's): the network check is
+	# then one --force does not override.
+	{ cat /proc/self/mountinfo; echo "99 1 0:99 / / rw - nfs4 198.51.100.9:/export rw"; } \
+		> /tmp/nfsroot.mountinfo
+	admin=$asan
+	IOMMU_ADMIN_TEST_MOUNTINFO=/tmp/nfsroot.mountinfo \
+		expect_refusal "refused: NIC in use on a host whose root is on NFS, even with --force" 3 \
+		"the root filesystem is nfs4 from 198.51.100.9:/export" pci "$nic" -- \
+		--yes --force set-type "$nic" identity
+	admin=$plain
 	ip addr flush dev "$ifc"
 	ip -6 addr flush dev "$ifc" scope global
 	ip -6 route add 2001:db8:5::/48 dev "$ifc"

@@ -154,6 +154,32 @@ expect_err "fake: no mount table below --sysroot is said; swap still checked" 3 
 # twelve namespaces of one controller and forty partitions of one disk,
 # each mounted, each named in one dry run.
 nv=sys/devices/pci0000:00/0000:00:03.0
+# NVMe multipath: below the controller only the path (nvme0c0n1, no
+# node); the head that is mounted (nvme0n1) is a child of the subsystem,
+# which links the controller. The head is checked as the device's own.
+cp -a "$i" "$fake/mpath" &&
+	mv "$fake/mpath/$nv/nvme/nvme0/nvme0n1" "$fake/mpath/$nv/nvme/nvme0/nvme0c0n1" &&
+	mkdir -p "$fake/mpath/sys/class/nvme-subsystem/nvme-subsys0/nvme0n1" &&
+	ln -s "../../../${nv#sys/}/nvme/nvme0" "$fake/mpath/sys/class/nvme-subsystem/nvme-subsys0/nvme0" &&
+	echo 259:0 > "$fake/mpath/sys/class/nvme-subsystem/nvme-subsys0/nvme0n1/dev" &&
+	echo "99 1 259:0 / /data rw - xfs /dev/nvme0n1 rw" >> "$fake/mpath/proc/self/mountinfo"
+expect_err "fake: NVMe multipath head mounted, only its path below the controller: refused" 3 \
+	"nvme0n1 is mounted on /data (xfs)" --sysroot "$fake/mpath" set-type --dry-run --force 3 identity
+# Root on virtiofs: the virtio-fs device (virtio id 26) that carries its
+# tag, as /sys/fs/virtiofs/N says (v6.9 on); without that table (older
+# kernels) any virtio-fs device while a virtiofs is mounted.
+vfs=sys/devices/pci0000:00/0000:00:01.0
+cp -a "$i" "$fake/vfs" && rm "$fake/vfs/$vfs/virtio0/mount_tag" &&
+	echo 0x001a > "$fake/vfs/$vfs/virtio0/device" &&
+	sed -i 's| - 9p hostroot | - virtiofs hostfs |' "$fake/vfs/proc/self/mountinfo" &&
+	cp -a "$fake/vfs" "$fake/vfs-old" &&
+	mkdir -p "$fake/vfs/sys/fs/virtiofs/0" && echo hostfs > "$fake/vfs/sys/fs/virtiofs/0/tag" &&
+	ln -s "../../../${vfs#sys/}/virtio0" "$fake/vfs/sys/fs/virtiofs/0/device"
+expect_err "fake: root on virtiofs, its device named by /sys/fs/virtiofs: refused" 3 \
+	"carries the root filesystem (virtiofs tag hostfs)" --sysroot "$fake/vfs" set-type --dry-run --force 1 identity
+expect_err "fake: root on virtiofs, a kernel with no /sys/fs/virtiofs: any virtio-fs device refused" 3 \
+	"virtiofs hostfs is mounted on /: this kernel has no /sys/fs/virtiofs" --sysroot "$fake/vfs-old" \
+	set-type --dry-run --force 1 identity
 cp -a "$i" "$fake/deep" &&
 	mkdir -p "$fake/deep/$nv/host0/port-0:0/expander-0:0/port-0:0:0/end_device-0:0:0/target0:0:0/0:0:0:0/block/sdq" &&
 	echo "99 1 8:0 / / rw - ext4 /dev/sdq rw" >> "$fake/deep/proc/self/mountinfo"
