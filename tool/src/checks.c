@@ -658,81 +658,120 @@ static bool root_over_network(const char *sysroot, const struct mount *mounts, i
 	return false;
 }
 
+/* What every device's checks share: the tables read once per group. */
+struct check_ctx {
+	const char *sysroot;
+	int group;
+	struct mount *mounts;
+	int nmounts;		/* -1: no mount table */
+	bool live;
+	struct net net;
+	int have_net;		/* 0 not opened yet, 1 open, -1 could not */
+	char netroot[320];	/* the root filesystem over the network, or "" */
+};
+
+/*
+ * One device's use. @vf_of: the physical function's address when @d is
+ * one of its SR-IOV virtual functions, which are in groups of their own
+ * and go away with the PF's driver.
+ */
+static void check_device(struct check_ctx *c, const struct ia_device *d, const char *vf_of,
+			 bool unbind, struct findings *f)
+{
+	int nm = c->nmounts < 0 ? 0 : c->nmounts;
+
+	if (!strncmp(d->driver, "vfio", 4))
+		add(f, d->addr, "driver", V_REFUSED, "%s%s%sbound to %s: a VM or userspace driver "
+		    "may own %s; release it and unbind %s first", vf_of ? "SR-IOV VF of " : "",
+		    vf_of ? vf_of : "", vf_of ? ", " : "", d->driver,
+		    vf_of ? "it (the PF's unbind removes it)" : "the group", d->driver);
+	else if (vf_of)
+		add(f, d->addr, "driver", V_OK, "SR-IOV VF of %s, %s", vf_of,
+		    d->driver[0] ? d->driver : "no driver bound");
+	else if (d->driver[0])
+		add(f, d->addr, "driver", V_OK, "bound to %s: %s", d->driver,
+		    unbind ? "unbound, then bound again" :
+		    "stays bound, so what it carries is not at risk");
+	else
+		add(f, d->addr, "driver", V_OK, "no driver bound");
+	/* A device that keeps its driver loses no address, mount or root. */
+	if (!unbind)
+		return;
+	for (int k = 0; k < d->net.n; k++) {
+		if (!c->live) {
+			add(f, d->addr, "network", V_INFO, "%s: not checked below --sysroot "
+			    "(addresses and routes are the running host's)", d->net.v[k]);
+			continue;
+		}
+		if (!c->have_net) {
+			c->have_net = net_open(&c->net) ? -1 : 1;
+			if (c->have_net < 0)
+				net_close(&c->net);
+		}
+		if (c->have_net < 0)
+			add(f, d->addr, "network", V_FORCE, "%s: cannot read addresses and "
+			    "routes over rtnetlink: treated as in use", d->net.v[k]);
+		else
+			check_iface(&c->net, d->addr, d->net.v[k], f);
+	}
+	/* A root over the network: what --force overrode here it may not. */
+	for (int k = 0; c->netroot[0] && k < f->n; k++) {
+		struct finding *x = &f->v[k];
+		size_t used = strlen(x->text);
+
+		if (x->v != V_FORCE || strcmp(x->check, "network") || strcmp(x->device, d->addr))
+			continue;
+		x->v = V_REFUSED;
+		snprintf(x->text + used, sizeof(x->text) - used, "; the root filesystem is %s, "
+			 "which may travel over it", c->netroot);
+	}
+	/*
+	 * sysfs shows a device's interfaces only in the namespace they are
+	 * in: a bound network controller with none here has them elsewhere.
+	 */
+	if (c->live && !d->net.n && d->driver[0] && !strncmp(d->class_, "0x02", 4))
+		add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
+		    "no interface in this network namespace: they may be in another (a "
+		    "container's) and carry its traffic; --force if they do not",
+		    d->driver);
+	if (c->nmounts < 0 && d->block.n)
+		add(f, d->addr, "block", c->live ? V_REFUSED : V_INFO, "no mount table%s",
+		    c->live ? ": cannot tell what is mounted" : " recorded below --sysroot");
+	/* Holders and swap are checked with or without it. */
+	for (int k = 0; k < d->block.n; k++)
+		check_block(c->sysroot, d->addr, d->block.v[k], c->mounts, nm, f);
+	if (!vf_of)
+		check_virtio_mounts(c->sysroot, c->group, d, c->mounts, nm, f);
+}
+
 void check_group(const char *sysroot, const struct ia_group *g, bool unbind, struct findings *f)
 {
-	struct mount *mounts = NULL;
-	int nmounts = read_mounts(sysroot, &mounts);
-	int live = !strcmp(sysroot, "/");
-	struct net net;
-	int have_net = 0;
-	char netroot[320] = "";
+	struct check_ctx c = { .sysroot = sysroot, .group = g->id, .live = !strcmp(sysroot, "/") };
 
 	memset(f, 0, sizeof(*f));
-	if (nmounts > 0 && !root_over_network(sysroot, mounts, nmounts, netroot, sizeof(netroot)))
-		netroot[0] = '\0';
+	c.nmounts = read_mounts(sysroot, &c.mounts);
+	if (c.nmounts > 0 && !root_over_network(sysroot, c.mounts, c.nmounts, c.netroot,
+						sizeof(c.netroot)))
+		c.netroot[0] = '\0';
 	for (int i = 0; i < g->ndevs; i++) {
 		const struct ia_device *d = &g->devs[i];
 
-		if (!strncmp(d->driver, "vfio", 4))
-			add(f, d->addr, "driver", V_REFUSED, "bound to %s: a VM or userspace driver "
-			    "may own the group; release it and unbind %s first", d->driver,
-			    d->driver);
-		else if (d->driver[0])
-			add(f, d->addr, "driver", V_OK, "bound to %s: %s", d->driver,
-			    unbind ? "unbound, then bound again" :
-			    "stays bound, so what it carries is not at risk");
-		else
-			add(f, d->addr, "driver", V_OK, "no driver bound");
-		/* A device that keeps its driver loses no address, mount or root. */
-		if (!unbind)
+		check_device(&c, d, NULL, unbind, f);
+		if (!unbind || !d->nvfs)
 			continue;
-		for (int k = 0; k < d->net.n; k++) {
-			if (!live) {
-				add(f, d->addr, "network", V_INFO, "%s: not checked below --sysroot "
-				    "(addresses and routes are the running host's)", d->net.v[k]);
-				continue;
-			}
-			if (!have_net) {
-				have_net = net_open(&net) ? -1 : 1;
-				if (have_net < 0)
-					net_close(&net);
-			}
-			if (have_net < 0)
-				add(f, d->addr, "network", V_FORCE, "%s: cannot read addresses and "
-				    "routes over rtnetlink: treated as in use", d->net.v[k]);
-			else
-				check_iface(&net, d->addr, d->net.v[k], f);
-		}
-		/* A root over the network: what --force overrode here it may not. */
-		for (int k = 0; netroot[0] && k < f->n; k++) {
-			struct finding *x = &f->v[k];
-			size_t used = strlen(x->text);
-
-			if (x->v != V_FORCE || strcmp(x->check, "network") || strcmp(x->device, d->addr))
-				continue;
-			x->v = V_REFUSED;
-			snprintf(x->text + used, sizeof(x->text) - used, "; the root filesystem is %s, "
-				 "which may travel over it", netroot);
-		}
 		/*
-		 * sysfs shows a device's interfaces only in the namespace they are
-		 * in: a bound network controller with none here has them elsewhere.
+		 * The PF's driver takes its VFs with it on unbind (SR-IOV is
+		 * disabled), and nothing brings them back but a write to
+		 * sriov_numvfs, which set-type does not make.
 		 */
-		if (live && !d->net.n && d->driver[0] && !strncmp(d->class_, "0x02", 4))
-			add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
-			    "no interface in this network namespace: they may be in another (a "
-			    "container's) and carry its traffic; --force if they do not",
-			    d->driver);
-		if (nmounts < 0 && d->block.n)
-			add(f, d->addr, "block", live ? V_REFUSED : V_INFO, "no mount table%s",
-			    live ? ": cannot tell what is mounted" : " recorded below --sysroot");
-		/* Holders and swap are checked with or without it. */
-		for (int k = 0; k < d->block.n; k++)
-			check_block(sysroot, d->addr, d->block.v[k], mounts, nmounts < 0 ? 0 : nmounts,
-				    f);
-		check_virtio_mounts(sysroot, g->id, d, mounts, nmounts < 0 ? 0 : nmounts, f);
+		add(f, d->addr, "sriov", V_FORCE, "%d SR-IOV VF%s enabled: unbinding %s removes "
+		    "them, and they come back only when sriov_numvfs is written again (set-type "
+		    "does not); --force if they may go", d->nvfs, d->nvfs == 1 ? "" : "s",
+		    d->driver[0] ? d->driver : "its driver");
+		for (int k = 0; k < d->nvfs; k++)
+			check_device(&c, &d->vfs[k], d->addr, unbind, f);
 	}
-	if (have_net > 0)
-		net_close(&net);
-	free(mounts);
+	if (c.have_net > 0)
+		net_close(&c.net);
+	free(c.mounts);
 }

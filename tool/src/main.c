@@ -82,15 +82,17 @@ struct option_def {
 };
 
 static const struct option_def options[] = {
-	{ OPT_JSON, 'J', "json", NULL, "JSON output", 0, false, false },
-	{ OPT_RAW, 'r', "raw", NULL, "raw output", 0, false, false },
-	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", 0, false, false },
+	/* The commands that print a table (set-type only with --dry-run). */
+#define TABLES (FOR(CMD_LIST) | FOR(CMD_SHOW) | FOR(CMD_SET_TYPE) | FOR(CMD_LIST_PERSISTED))
+	{ OPT_JSON, 'J', "json", NULL, "JSON output", TABLES, true, false },
+	{ OPT_RAW, 'r', "raw", NULL, "raw output", TABLES, true, false },
+	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", TABLES, true, false },
 	{ OPT_OUTPUT, 'o', "output", "LIST", "columns to print (default below)",
 	  FOR(CMD_LIST) | FOR(CMD_SHOW), false, false },
 	{ OPT_SYSROOT, 0, "sysroot", "DIR", "read sysfs below DIR instead of /", 0, false, false },
 	{ OPT_YES, 'y', "yes", NULL, "do not ask before unbinding drivers",
 	  FOR(CMD_SET_TYPE), true, false },
-	{ OPT_FORCE, 'f', "force", NULL, "go on although a NIC carries addresses or routes",
+	{ OPT_FORCE, 'f', "force", NULL, "go on although a NIC carries addresses or routes, or VFs would go",
 	  FOR(CMD_SET_TYPE) | FOR(CMD_RECOVER), true, false },
 	{ OPT_DRY_RUN, 0, "dry-run", NULL, "print the checks and the plan, change nothing",
 	  FOR(CMD_SET_TYPE), true, false },
@@ -559,6 +561,12 @@ int main(int argc, char **argv)
 				given[i]->long_name, names);
 			return EXIT_USAGE;
 		}
+	}
+	if (inv.cmd == &commands[CMD_SET_TYPE] && !inv.change.dry_run &&
+	    (inv.change.json || inv.change.raw || inv.change.noheadings)) {
+		fprintf(stderr, "iommu-admin: set-type prints a table (--json, --raw, --noheadings) "
+			"only with --dry-run; the change itself reports in lines\n");
+		return EXIT_USAGE;
 	}
 	if (inv.change.dry_run && inv.change.persist) {
 		fprintf(stderr, "iommu-admin: --dry-run changes nothing, --persist records a change: "

@@ -133,6 +133,42 @@ static int scan_children(int dirfd, struct ia_device *d, const char *parent)
 	return ret;
 }
 
+static int load_device(const char *devlink, const char *name, struct ia_device *d);
+
+/* A physical function's virtfnN links, each loaded as a device. -1: out of memory. */
+static int load_vfs(const char *devlink, struct ia_device *d)
+{
+	char path[PATH_MAX], buf[PATH_MAX];
+	struct dirent *e;
+	unsigned int n;
+	DIR *dir;
+	int end, ret = 0;
+
+	dir = opendir(devlink);
+	while (dir && !ret && (e = readdir(dir))) {
+		struct ia_device *vf;
+		ssize_t len;
+
+		end = 0;
+		if (sscanf(e->d_name, "virtfn%u%n", &n, &end) != 1 || e->d_name[end])
+			continue;
+		strf(path, sizeof(path), "%s/%s", devlink, e->d_name);
+		len = readlink(path, buf, sizeof(buf) - 1);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		vf = grow(&d->vfs, &d->nvfs, sizeof(*vf));
+		if (!vf) {
+			ret = -1;
+			break;
+		}
+		ret = load_device(path, strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf, vf);
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
 static int load_device(const char *devlink, const char *name, struct ia_device *d)
 {
 	char path[PATH_MAX], buf[PATH_MAX];
@@ -157,6 +193,8 @@ static int load_device(const char *devlink, const char *name, struct ia_device *
 	}
 	fd = open(devlink, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && scan_children(fd, d, ""))
+		return -1;
+	if (load_vfs(devlink, d))
 		return -1;
 	if (d->net.n)
 		qsort(d->net.v, d->net.n, sizeof(*d->net.v), cmp_name);
@@ -343,13 +381,20 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 	return 0;
 }
 
+static void device_free(struct ia_device *d)
+{
+	ia_names_free(&d->net);
+	ia_names_free(&d->block);
+	for (int k = 0; k < d->nvfs; k++)
+		device_free(&d->vfs[k]);
+	free(d->vfs);
+}
+
 void ia_free(struct ia_model *m)
 {
 	for (int i = 0; i < m->ngroups; i++) {
-		for (int j = 0; j < m->groups[i].ndevs; j++) {
-			ia_names_free(&m->groups[i].devs[j].net);
-			ia_names_free(&m->groups[i].devs[j].block);
-		}
+		for (int j = 0; j < m->groups[i].ndevs; j++)
+			device_free(&m->groups[i].devs[j]);
 		free(m->groups[i].resv);
 		free(m->groups[i].devs);
 	}

@@ -25,6 +25,8 @@ struct ia_device {
 	struct ia_names net;	/* interfaces, at any depth below it */
 	struct ia_names block;	/* block devices, at any depth below it */
 	char name[128];		/* from the hwdb, "" if unknown */
+	struct ia_device *vfs;	/* its SR-IOV virtual functions (virtfnN), each in a group of its own */
+	int nvfs;
 };
 
 struct ia_group {

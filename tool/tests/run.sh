@@ -180,6 +180,20 @@ expect_err "fake: root on virtiofs, its device named by /sys/fs/virtiofs: refuse
 expect_err "fake: root on virtiofs, a kernel with no /sys/fs/virtiofs: any virtio-fs device refused" 3 \
 	"virtiofs hostfs is mounted on /: this kernel has no /sys/fs/virtiofs" --sysroot "$fake/vfs-old" \
 	set-type --dry-run --force 1 identity
+# SR-IOV: a PF's unbind takes its VFs with it (not recreated): refused
+# unless --force; a VF bound to vfio-pci (a VM's) refused whatever.
+pf=sys/devices/pci0000:00/0000:00:04.0
+cp -a "$i" "$fake/sriov" && mkdir -p "$fake/sriov/sys/devices/pci0000:00/0000:00:04.1" &&
+	ln -s ../0000:00:04.1 "$fake/sriov/$pf/virtfn0" &&
+	echo 0x020000 > "$fake/sriov/sys/devices/pci0000:00/0000:00:04.1/class" &&
+	ln -s ../../../bus/pci/drivers/igbvf "$fake/sriov/sys/devices/pci0000:00/0000:00:04.1/driver"
+expect_err "fake: a PF with an SR-IOV VF enabled: refused without --force" 3 \
+	"1 SR-IOV VF enabled: unbinding e1000e removes them" --sysroot "$fake/sriov" set-type --dry-run 4 identity
+expect_err "fake: a PF with an SR-IOV VF enabled: --force lets it go" 0 \
+	"SR-IOV VF of 0000:00:04.0, igbvf" --sysroot "$fake/sriov" set-type --dry-run --force 4 identity
+ln -sfn ../../../bus/pci/drivers/vfio-pci "$fake/sriov/sys/devices/pci0000:00/0000:00:04.1/driver"
+expect_err "fake: a PF whose VF is bound to vfio-pci: refused even with --force" 3 \
+	"SR-IOV VF of 0000:00:04.0, bound to vfio-pci" --sysroot "$fake/sriov" set-type --dry-run --force 4 identity
 cp -a "$i" "$fake/deep" &&
 	mkdir -p "$fake/deep/$nv/host0/port-0:0/expander-0:0/port-0:0:0/end_device-0:0:0/target0:0:0/0:0:0:0/block/sdq" &&
 	echo "99 1 8:0 / / rw - ext4 /dev/sdq rw" >> "$fake/deep/proc/self/mountinfo"
@@ -240,6 +254,9 @@ expect_err "bad input: --wait=SECONDS not a number" 2 "--wait=1s: not a number o
 expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 set-type 3 identity
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
+expect_err "bad input: --json where no table is printed (explain)" 2 "--json is one of list, show, set-type, list-persisted's options" --sysroot "$i" -J explain 3 identity
+expect_err "bad input: --raw with recover" 2 "--raw is one of list, show, set-type, list-persisted's options" -r recover
+expect_err "bad input: --json with a live set-type" 2 "only with --dry-run" -J set-type --yes 3 identity
 expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
 expect_err "bad input: --dry-run with --persist" 2 "not both" --sysroot "$i" set-type --dry-run --persist 3 identity
