@@ -33,6 +33,12 @@ done
 check "lintian: no error" bash -c "cd '$tmp' && lintian --fail-on error ./*.changes"
 check "iommu-admin's version is the package's" bash -c \
 	"dpkg-deb -x '$tmp'/iommu-admin_${ver}_*.deb '$tmp/x' && '$tmp/x/usr/sbin/iommu-admin' --version | grep -qx 'iommu-admin $ver'"
+# The hooks in the system's udev and unit directories (/lib or /usr/lib,
+# as the build machine's pkg-config says).
+check "iommu-admin ships its boot hooks naming /usr/sbin/iommu-admin, the unit enabled" bash -c \
+	"cd '$tmp/x' && grep -qs 'RUN+=\"/usr/sbin/iommu-admin apply --udev %k\"' {,usr/}lib/udev/rules.d/70-iommu-admin.rules &&
+	 grep -qsx 'ExecStart=/usr/sbin/iommu-admin apply' {,usr/}lib/systemd/system/iommu-admin-apply.service &&
+	 ls -l {,usr/}lib/systemd/system/sysinit.target.wants/iommu-admin-apply.service 2>/dev/null | grep -q '^l'"
 check "the DKMS source tree is dkms.conf's" bash -c \
 	"dpkg-deb -c '$tmp'/iommu-conformance-dkms_${ver}_all.deb | grep -q 'usr/src/iommu-conformance-$ver/dkms.conf'"
 check "the tests package carries settings, config and --list-able programs" bash -c \

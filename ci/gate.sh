@@ -158,7 +158,9 @@ for p in $(make -s --no-print-directory -C "$root/selftests" KSFT_DIR="$ksft" pr
 	"$bin/$p" --list >"$out/tests/$p.list" || fail "$p --list failed"
 done
 # iommu-admin, for its end-to-end tests in the guests (tool/tests/e2e.sh).
-make -s -C "$root/tool" OUT="$bin" "$bin/iommu-admin" "$bin/iommu-admin.asan" >>"$out/build.log" 2>&1 ||
+# Its boot hooks too, as make install ships them, naming the guest's copy.
+make -s -C "$root/tool" OUT="$bin" SBINDIR="$bin" "$bin/iommu-admin" "$bin/iommu-admin.asan" hooks \
+	>>"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; fail "iommu-admin does not build"; }
 initrd=$out/initramfs-$KVER.cpio.gz
 "$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"

@@ -91,7 +91,7 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 {
 	struct ia_model m;
 	struct wishes w;
-	char why[512], exe[4096] = "";
+	char why[512];
 	int dropped = 0;
 
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
@@ -114,12 +114,7 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 			"them)\n", target);
 		return EXIT_USAGE;
 	}
-	/* The hooks that remain name this program. */
-	if (w.n && self_exe(exe, sizeof(exe))) {
-		fprintf(stderr, "iommu-admin: cannot tell where this program is\n");
-		return EXIT_FAILED;
-	}
-	if (wishes_save(o->root, &w, exe, why, sizeof(why))) {
+	if (wishes_save(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;
 	}

@@ -639,12 +639,8 @@ static bool consent(const struct set_opts *o, const struct plan *p)
 static int persist(const struct set_opts *o, const struct plan *p)
 {
 	struct wishes w;
-	char why[512], exe[PATH_MAX];
+	char why[512];
 
-	if (self_exe(exe, sizeof(exe))) {
-		fprintf(stderr, "iommu-admin: --persist: cannot tell where this program is\n");
-		return EXIT_FAILED;
-	}
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
@@ -656,12 +652,15 @@ static int persist(const struct set_opts *o, const struct plan *p)
 	 * drops the group's entries instead.
 	 */
 	for (int i = 0; i < p->g->ndevs; i++) {
-		if (p->to == GROUP_TYPE_AUTO)
+		if (p->to == GROUP_TYPE_AUTO) {
 			wishes_drop(&w, p->g->devs[i].addr);
-		else
-			wishes_set(&w, p->g->devs[i].addr, p->to);
+		} else if (wishes_set(&w, p->g->devs[i].addr, p->to)) {
+			fprintf(stderr, "iommu-admin: --persist: %d devices have a persisted type "
+				"already, the most there may be; nothing recorded\n", P_MAX);
+			return EXIT_FAILED;
+		}
 	}
-	if (wishes_save(o->root, &w, exe, why, sizeof(why))) {
+	if (wishes_save(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
 	}
@@ -718,6 +717,12 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 	if (!access(JOURNAL, F_OK)) {
 		fprintf(stderr, "iommu-admin: an interrupted set-type left %s: run 'iommu-admin "
 			"recover' first\n", JOURNAL);
+		close(lock);
+		return EXIT_FAILED;
+	}
+	/* A type recorded that nothing applies at boot would be a silent loss. */
+	if (o->persist && hooks_installed(o->root, why, sizeof(why))) {
+		fprintf(stderr, "iommu-admin: --persist: %s; nothing changed\n", why);
 		close(lock);
 		return EXIT_FAILED;
 	}

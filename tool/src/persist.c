@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The persisted wishes and the boot hooks that apply them. As driverctl
- * does for driver overrides: a file per machine under /etc, a udev rule
- * for devices that appear, and a unit for those that are there before
- * udev's coldplug. Every file is written whole to a temporary name and
- * renamed, so a crash leaves the old or the new one.
+ * The persisted wishes, applied at boot by the shipped hooks (tool/hooks:
+ * a udev rule for devices that appear, a unit for those there before
+ * udev's coldplug), as driverctl does for driver overrides: one file per
+ * machine under /etc, written whole to a temporary name and renamed, so a
+ * crash leaves the old or the new one.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,6 @@
 #include "util.h"
 
 #define CONF "/etc/iommu-admin/types.conf"
-#define RULE "/etc/udev/rules.d/70-iommu-admin.rules"
-#define UNIT "/etc/systemd/system/iommu-admin-apply.service"
-#define WANTS "/etc/systemd/system/sysinit.target.wants/iommu-admin-apply.service"
 
 int wishes_parse(const char *buf, size_t len, struct wishes *w, char *why, size_t whylen)
 {
@@ -125,7 +123,10 @@ static int put(const char *path, const char *text, mode_t mode, char *why, size_
 	size_t len = strlen(text);
 	int fd, ok;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (strf(tmp, sizeof(tmp), "%s.new", path)) {
+		snprintf(why, whylen, "%s: path too long", path);
+		return -1;
+	}
 	if (mkparents(path) || (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -151,64 +152,64 @@ void cat(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int wishes_save(const char *root, const struct wishes *w, const char *exe, char *why,
-		size_t whylen)
+int wishes_save(const char *root, const struct wishes *w, char *why, size_t whylen)
 {
-	char conf[PATH_MAX], rule[PATH_MAX], unit[PATH_MAX], wants[PATH_MAX];
+	char conf[PATH_MAX];
 	char text[P_MAX * 96 + 512];
 
 	at(conf, sizeof(conf), root, CONF);
-	at(rule, sizeof(rule), root, RULE);
-	at(unit, sizeof(unit), root, UNIT);
-	at(wants, sizeof(wants), root, WANTS);
 	snprintf(text, sizeof(text), "# IOMMU group types applied at boot (iommu-admin "
 		 "set-type --persist).\n# DEVICE TYPE\n");
 	for (int i = 0; i < w->n; i++)
 		cat(text, sizeof(text), "%s %s\n", w->v[i].addr, group_type_name(w->v[i].type));
-	if (put(conf, text, 0644, why, whylen))
-		return -1;
-	if (!w->n) {
-		unlink(rule);
-		unlink(wants);
-		unlink(unit);
-		return 0;
-	}
-	/*
-	 * RUN keys run in the order rules add them: this file sorts before
-	 * 80-drivers.rules, so apply runs before udev loads the driver.
-	 */
-	snprintf(text, sizeof(text), "# Installed by iommu-admin set-type --persist.\n"
-		 "ACTION==\"add\", TEST==\"iommu_group\", RUN+=\"%s apply --udev %%k\"\n", exe);
-	if (put(rule, text, 0644, why, whylen))
-		return -1;
-	snprintf(text, sizeof(text), "# Installed by iommu-admin set-type --persist.\n"
-		 "[Unit]\nDescription=Apply persisted IOMMU group types\n"
-		 "DefaultDependencies=no\nBefore=systemd-udev-trigger.service sysinit.target\n"
-		 "ConditionPathExists=%s\n\n[Service]\nType=oneshot\nExecStart=%s apply\n"
-		 "RemainAfterExit=yes\n\n[Install]\nWantedBy=sysinit.target\n", CONF, exe);
-	if (put(unit, text, 0644, why, whylen))
-		return -1;
-	/* What systemctl enable does, without needing systemctl. */
-	unlink(wants);
-	if (mkparents(wants) || symlink(UNIT, wants)) {
-		snprintf(why, whylen, "%s: %s", wants, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return put(conf, text, 0644, why, whylen);
 }
 
-void wishes_set(struct wishes *w, const char *addr, enum group_type t)
+/* Where udev and systemd read shipped and local files, in their order. */
+static const char *const rule_dirs[] = { "/etc/udev/rules.d", "/usr/lib/udev/rules.d",
+					 "/lib/udev/rules.d" };
+static const char *const unit_dirs[] = { "/etc/systemd/system", "/usr/lib/systemd/system",
+					 "/lib/systemd/system" };
+
+static bool found_in(const char *root, const char *const *dirs, size_t n, const char *name)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s%s/%s", strcmp(root, "/") ? root : "", dirs[i], name);
+		if (!access(path, R_OK))
+			return true;
+	}
+	return false;
+}
+
+int hooks_installed(const char *root, char *why, size_t whylen)
+{
+	bool rule = found_in(root, rule_dirs, 3, HOOK_RULE);
+	bool unit = found_in(root, unit_dirs, 3, HOOK_UNIT);
+
+	if (rule && unit)
+		return 0;
+	snprintf(why, whylen, "the boot hooks that apply persisted types are not installed (%s%s%s "
+		 "in the udev and systemd directories%s): 'make install' or the iommu-admin "
+		 "package ships them", rule ? "" : HOOK_RULE, rule || unit ? "" : " and ",
+		 unit ? "" : HOOK_UNIT, strcmp(root, "/") ? " below --root" : "");
+	return -1;
+}
+
+int wishes_set(struct wishes *w, const char *addr, enum group_type t)
 {
 	for (int i = 0; i < w->n; i++) {
 		if (!strcmp(w->v[i].addr, addr)) {
 			w->v[i].type = t;
-			return;
+			return 0;
 		}
 	}
-	if (w->n < P_MAX) {
-		snprintf(w->v[w->n].addr, sizeof(w->v[0].addr), "%s", addr);
-		w->v[w->n++].type = t;
-	}
+	if (w->n == P_MAX)
+		return -1;
+	snprintf(w->v[w->n].addr, sizeof(w->v[0].addr), "%s", addr);
+	w->v[w->n++].type = t;
+	return 0;
 }
 
 int wishes_drop(struct wishes *w, const char *addr)

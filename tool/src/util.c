@@ -62,12 +62,3 @@ int next_line(const char *buf, size_t len, size_t *off, char *line, size_t linel
 	return 1;
 }
 
-int self_exe(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}

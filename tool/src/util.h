@@ -26,7 +26,5 @@ int valid_dev_name(const char *s, size_t max);
 int next_line(const char *buf, size_t len, size_t *off, char *line, size_t linelen,
 	      int need_newline, const char **err);
 
-/* This program's own path (what the boot hooks run). 0, or -1. */
-int self_exe(char *buf, size_t len);
 
 #endif

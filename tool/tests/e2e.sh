@@ -672,23 +672,40 @@ else
 fi
 
 # ---- persistence (the boot hooks' commands, run by hand: no udevd or
-# systemd in the guest; tool/tests/reboot.sh reboots one) ----
+# systemd in the guest; tool/tests/reboot.sh reboots one). The hooks are
+# shipped files (make install, the package), built for this guest naming
+# $bin/iommu-admin; --root stands for / ----
 if [ -n "$dma" ]; then
 	g=$(group_of "$dbus" "$dma")
 	boot=$(start_translated "$dbus" "$dma")
 	r=/tmp/persist-root
-	conf=$r/etc/iommu-admin/types.conf rule=$r/etc/udev/rules.d/70-iommu-admin.rules
-	unit=$r/etc/systemd/system/iommu-admin-apply.service
+	rm -rf "$r"
+	conf=$r/etc/iommu-admin/types.conf
+	rule=$r/usr/lib/udev/rules.d/70-iommu-admin.rules
+	unit=$r/usr/lib/systemd/system/iommu-admin-apply.service
+	# Without the hooks installed, a type recorded would apply at no boot.
+	before=$(state "$g" "$dbus" "$dma")
 	run --root "$r" --yes --persist set-type "$dma" identity
-	if [ "$rc" = 0 ] && grep -qx "$dma identity" "$conf" && [ -s "$rule" ] && [ -s "$unit" ] &&
-	   [ "$(readlink "$r/etc/systemd/system/sysinit.target.wants/iommu-admin-apply.service")" = \
-	     /etc/systemd/system/iommu-admin-apply.service ]; then
-		ok "--persist: type set, recorded, udev rule and unit installed"
+	if [ "$rc" = 1 ] && grep -q "boot hooks that apply persisted types are not installed" <<<"$out" &&
+	   [ ! -e "$conf" ] && [ "$(state "$g" "$dbus" "$dma")" = "$before" ]; then
+		ok "--persist with no boot hooks installed: refused, nothing changed"
 	else
-		nok "--persist: type set, recorded, udev rule and unit installed" "exit $rc" "$out" \
-			"$(cat "$conf" 2>&1)" "$(find "$r" 2>&1)"
+		nok "--persist with no boot hooks installed: refused, nothing changed" "exit $rc" "$out" \
+			"$before -> $(state "$g" "$dbus" "$dma")" "$(find "$r" 2>&1)"
 	fi
-	# The unit's ExecStart, and the rule's RUN with %k, as written.
+	install -D -m 0644 "$bin/70-iommu-admin.rules" "$rule"
+	install -D -m 0644 "$bin/iommu-admin-apply.service" "$unit"
+	shipped=$(cat "$rule" "$unit" | sha1sum)
+	run --root "$r" --yes --persist set-type "$dma" identity
+	if [ "$rc" = 0 ] && grep -qx "$dma identity" "$conf" && [ "$(type_of "$g")" = identity ] &&
+	   [ "$(cat "$rule" "$unit" | sha1sum)" = "$shipped" ] && [ ! -e "$r/etc/udev" ] &&
+	   [ ! -e "$r/etc/systemd" ]; then
+		ok "--persist: type set and recorded; the shipped hooks untouched, none written"
+	else
+		nok "--persist: type set and recorded" "exit $rc" "$out" "$(cat "$conf" 2>&1)" \
+			"$(find "$r" 2>&1)"
+	fi
+	# The unit's ExecStart, and the rule's RUN with %k, as shipped.
 	exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 	udev_run=$(sed -n 's/.*RUN+="\([^"]*\)".*/\1/p' "$rule")
 	for hook in unit udev; do
@@ -702,7 +719,7 @@ if [ -n "$dma" ]; then
 		hout=$("${cmd[0]}" --root "$r" "${cmd[@]:1}" 2>&1)
 		hrc=$?
 		if [ $hrc = 0 ] && [ "$(type_of "$g")" = identity ] && "$dmacheck" "$dma" identity >/dev/null; then
-			ok "persisted type applied by the $hook hook's command (${cmd[*]:1})"
+			ok "persisted type applied by the $hook hook's command (${cmd[*]})"
 		else
 			nok "persisted type applied by the $hook hook's command" "${cmd[*]}: exit $hrc" "$hout" \
 				"type now $(type_of "$g")"
@@ -715,25 +732,23 @@ if [ -n "$dma" ]; then
 		nok "apply again: nothing to do" "exit $rc" "$out"
 	fi
 	run --root "$r" unpersist "$dma"
-	if [ "$rc" = 0 ] && ! grep -q "^$dma" "$conf" && [ ! -e "$rule" ] && [ ! -e "$unit" ] &&
-	   [ "$(type_of "$g")" = identity ]; then
-		ok "unpersist: entry and hooks gone, type left as it is"
+	if [ "$rc" = 0 ] && ! grep -q "^$dma" "$conf" && [ "$(type_of "$g")" = identity ]; then
+		ok "unpersist: entry gone, type left as it is"
 	else
-		nok "unpersist: entry and hooks gone" "exit $rc" "$out" "$(find "$r" 2>&1)"
+		nok "unpersist: entry gone, type left as it is" "exit $rc" "$out" "$(cat "$conf" 2>&1)"
 	fi
 	# --persist auto: the live change made, and nothing recorded (auto is
-	# what every boot gives), the entry that was there dropped with its hooks.
+	# what every boot gives), the entry that was there dropped.
 	# The guests boot translated (no iommu.passthrough): auto is not identity.
 	drv=$(driver_of "$dbus" "$dma")
 	run --root "$r" --yes --persist set-type "$dma" identity
 	run --root "$r" --yes --persist set-type "$dma" auto
-	if [ "$rc" = 0 ] && ! grep -q "^$dma" "$conf" && [ ! -e "$rule" ] && [ ! -e "$unit" ] &&
-	   grep -q "nothing recorded" <<<"$out" && [ "$(type_of "$g")" != identity ] &&
-	   [ "$(driver_of "$dbus" "$dma")" = "$drv" ]; then
+	if [ "$rc" = 0 ] && ! grep -q "^$dma" "$conf" && grep -q "nothing recorded" <<<"$out" &&
+	   [ "$(type_of "$g")" != identity ] && [ "$(driver_of "$dbus" "$dma")" = "$drv" ]; then
 		ok "--persist auto: the kernel's choice made live, nothing recorded, the old entry gone"
 	else
 		nok "--persist auto: the kernel's choice made live, nothing recorded" "exit $rc" "$out" \
-			"type now $(type_of "$g"), driver $(driver_of "$dbus" "$dma")" "$(find "$r" 2>&1)"
+			"type now $(type_of "$g"), driver $(driver_of "$dbus" "$dma")" "$(cat "$conf" 2>&1)"
 	fi
 	"$plain" --yes set-type "$dma" "$boot" >/dev/null 2>&1
 else

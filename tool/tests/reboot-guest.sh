@@ -31,6 +31,10 @@ case $stage in
 1)
 	name="stage 1: edu to identity with --persist"
 	mkfs.ext4 -q -F /dev/nvme0n1 && mount /dev/nvme0n1 "$r" || fail "cannot make the disk"
+	# The shipped hooks, as the package installs them (built naming $bin).
+	install -D -m 0644 "$bin/70-iommu-admin.rules" "$r/usr/lib/udev/rules.d/70-iommu-admin.rules"
+	install -D -m 0644 "$bin/iommu-admin-apply.service" \
+		"$r/usr/lib/systemd/system/iommu-admin-apply.service"
 	out=$("$admin" --root "$r" --yes --persist set-type "$edu" identity 2>&1) ||
 		fail "set-type --persist: exit $?" "$out"
 	grep -qx "$edu identity" "$r/etc/iommu-admin/types.conf" || fail "not recorded" "$out"
@@ -45,7 +49,7 @@ case $stage in
 	drv=$(readlink "/sys/bus/pci/devices/$edu/driver")
 	[ "$before" != identity ] || fail "edu's group is identity at boot: nothing to apply"
 	[ -z "$drv" ] || fail "edu already bound to $drv at boot"
-	cmd=($(sed -n 's/^ExecStart=//p' "$r/etc/systemd/system/iommu-admin-apply.service"))
+	cmd=($(sed -n 's/^ExecStart=//p' "$r/usr/lib/systemd/system/iommu-admin-apply.service"))
 	out=$("${cmd[0]}" --root "$r" "${cmd[@]:1}" 2>&1) || fail "${cmd[*]}: exit $?" "$out"
 	after=$(cat "/sys/kernel/iommu_groups/$g/type")
 	[ "$after" = identity ] || fail "type $after after the unit's command" "$out"

@@ -316,6 +316,19 @@ if make -s -C "$root/tool" OUT="$(dirname "$(realpath "$admin")")" DESTDIR="$des
 else
 	nok "make install: program, man page, completion" "$(find "$dest" -type f)"
 fi
+# The boot hooks: shipped files in the system's udev and unit directories,
+# the unit enabled statically, both naming the installed program.
+rule=$(find "$dest" -path '*/udev/rules.d/70-iommu-admin.rules')
+unit=$(find "$dest" -path '*/systemd/system/iommu-admin-apply.service')
+wants=$(dirname "$unit")/sysinit.target.wants/iommu-admin-apply.service
+if [ -n "$rule" ] && grep -q 'RUN+="/usr/sbin/iommu-admin apply --udev %k"' "$rule" &&
+   grep -qx 'ExecStart=/usr/sbin/iommu-admin apply' "$unit" &&
+   [ "$(readlink "$wants")" = ../iommu-admin-apply.service ]; then
+	ok "make install: the udev rule and the unit, enabled, naming /usr/sbin/iommu-admin"
+else
+	nok "make install: the udev rule and the unit" "rule ${rule:-none}, unit ${unit:-none}" \
+		"$(cat "$rule" "$unit" 2>&1)" "wants: $(readlink "$wants")"
+fi
 # The completion with bash-completion's helpers stubbed: what it offers,
 # asking the installed program (as the completion finds it on PATH).
 complete_words() {
