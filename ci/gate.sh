@@ -50,8 +50,10 @@ out=${GATE_OUT:-$root/build/gate}
 
 fail() { echo "gate: $*" >&2; echo "verdict: GATE ERROR (exit 2)" >&2; exit 2; }
 # A program's time limit: the one kselftest's runner reads (selftests/settings).
-ksft_timeout=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$root/selftests/settings")
-[ -n "$ksft_timeout" ] || fail "selftests/settings has no timeout=N line"
+# shellcheck source=lib/ksft_settings.sh
+. "$here/lib/ksft_settings.sh"
+ksft_limit=$(ksft_timeout "$root/selftests/settings")
+[ -n "$ksft_limit" ] || fail "selftests/settings has no timeout=N line"
 
 # This machine's own release is the default kernel, fetched as it always was.
 [ "${DIST:-}" != "$(. /etc/os-release && echo "$VERSION_CODENAME")" ] || [ -n "${KERNEL_VERSION:-}" ] ||
@@ -203,7 +205,7 @@ fi
 # shellcheck disable=SC2086
 python3 "$here/vmrun.py" --cfg "$cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
-	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-$ksft_timeout}" \
+	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-$ksft_limit}" \
 	--cores "$(nproc)" --guest-env "$genv" $aenv $topos || fail "could not run the VMs"
 
 # The static check beside the dynamic verdicts, on the same kernel's

@@ -27,6 +27,9 @@ for kv in $(arg env | tr ',' ' '); do
 	esac
 done
 
+# shellcheck source=../lib/ksft_settings.sh
+. "$(arg repo)/ci/lib/ksft_settings.sh"
+
 mark() { echo "icg: $*" > /dev/kmsg; }
 
 # A hung task must be reported while the VM's time limit still runs.
@@ -97,7 +100,7 @@ for prog in "$@"; do
 	# timeout=N) sets its own limit: iommu-admin's end-to-end test runs
 	# for minutes under TCG where a selftest runs for seconds.
 	plimit=${limit:-300}
-	own=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' "$(dirname "$exe")/settings" 2>/dev/null)
+	own=$(ksft_timeout "$(dirname "$exe")/settings")
 	[ -n "$own" ] && plimit=$own
 	# KTAP v1 nesting (Documentation/dev-tools/ktap.rst), as the kernel's
 	# parser (kunit.py parse) reads it: the subtest's version line, then

@@ -39,7 +39,8 @@ def run_loop(start_marker, program, settings=None, prelude=""):
         if settings is not None:
             with open(os.path.join(d, "settings"), "w") as f:
                 f.write(settings)
-        script = (f"n=1; exe={prog}; {prelude} linebuf=(); exec 3>&1\n"
+        settings_lib = os.path.join(ROOT, "ci", "lib", "ksft_settings.sh")
+        script = (f". {settings_lib}; n=1; exe={prog}; {prelude} linebuf=(); exec 3>&1\n"
                   f"cd {d}\n" + text[start:end].replace("/tmp/rc.", f"{d}/rc."))
         began = time.monotonic()
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout
