@@ -49,6 +49,11 @@ static const char *hex64(const char *s, uint64_t *v)
 	return s + 16;
 }
 
+const char *sysroot_prefix(const char *sysroot)
+{
+	return !sysroot || !*sysroot || !strcmp(sysroot, "/") ? "" : sysroot;
+}
+
 int resv_region_parse(const char *line, struct resv_region *r, const char **why)
 {
 	const char *p = hex64(line, &r->start);

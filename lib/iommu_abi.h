@@ -12,6 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Where a machine's files are read from: a filesystem root ("/" for this
+ * machine, or a recorded tree with sys/ and proc/ below it: iommu-admin's
+ * --sysroot, the selftests' $IOMMU_SYSROOT). The prefix to put before an
+ * absolute path: "" for "/" (and for NULL or ""), else @sysroot.
+ */
+const char *sysroot_prefix(const char *sysroot);
+
 /* One line of /sys/kernel/iommu_groups/N/reserved_regions. */
 struct resv_region {
 	uint64_t start, end;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iommu_groups: what /sys/kernel/iommu_groups promises, checked on the
- * running kernel (or on a recorded tree under $IOMMU_SYSFS_ROOT).
+ * running kernel (or on a recorded tree below $IOMMU_SYSROOT, as iommu-admin's
+ * --sysroot).
  *
  * $IOMMU_EXPECT_GROUPS tells the test what the machine is: "1" it has an
  * active IOMMU, so groups must exist; "0" it has none, so none may exist.
@@ -219,7 +220,7 @@ TEST_F(groups, boot_log_clean)
 	struct kmsg_rec r;
 	int fd, ret, bad = 0, lines = 0;
 
-	if (getenv("IOMMU_SYSFS_ROOT"))
+	if (*sysroot_prefix(getenv("IOMMU_SYSROOT")))
 		SKIP(return, "recorded sysfs tree: there is no kernel log to read");
 	fd = kmsg_open(true);
 	if (fd == -EACCES || fd == -EPERM)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,9 +11,11 @@
 
 const char *sysfs_root(void)
 {
-	const char *root = getenv("IOMMU_SYSFS_ROOT");
+	static char dir[4096];
 
-	return root && *root ? root : "/sys";
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "%s/sys", sysroot_prefix(getenv("IOMMU_SYSROOT")));
+	return dir;
 }
 
 int sysfs_write(const char *path, const char *s)

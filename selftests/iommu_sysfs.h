@@ -11,7 +11,10 @@
 
 #include "iommu_abi.h"
 
-/* The sysfs root: $IOMMU_SYSFS_ROOT (a recorded tree) or "/sys". */
+/*
+ * The sysfs directory: "/sys", or sys/ below $IOMMU_SYSROOT, a recorded
+ * tree's root (the root iommu-admin's --sysroot takes).
+ */
 const char *sysfs_root(void);
 
 /* Write @s to a sysfs file in one write(2). 0 or -errno. */

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Which checks failed, as a sorted space-separated list.
 failed_checks() {
-	IOMMU_SYSFS_ROOT=$1 IOMMU_EXPECT_GROUPS=$2 "$prog" 2>&1 |
+	IOMMU_SYSROOT=$1 IOMMU_EXPECT_GROUPS=$2 "$prog" 2>&1 |
 		sed -n 's/^not ok [0-9]* \(.*\)/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -36,31 +36,31 @@ mutant() { # name: a fresh copy of the good tree to break
 
 check "clean tree passes every check" "$good" 1 ""
 
-t=$(mutant bad-type); echo DMA-SQ > "$t/kernel/iommu_groups/1/type"
+t=$(mutant bad-type); echo DMA-SQ > "$t/sys/kernel/iommu_groups/1/type"
 check "undocumented type is caught" "$t" 1 "groups.type_documented"
 
 t=$(mutant wrong-link)
-ln -sfn ../../../kernel/iommu_groups/2 "$t/devices/pci0000:00/0000:00:01.0/iommu_group"
+ln -sfn ../../../kernel/iommu_groups/2 "$t/sys/devices/pci0000:00/0000:00:01.0/iommu_group"
 check "device linking to another group is caught" "$t" 1 "groups.devices_link_back"
 
-t=$(mutant dangling); rm -rf "$t/devices/pci0000:00/0000:00:1f.2"
+t=$(mutant dangling); rm -rf "$t/sys/devices/pci0000:00/0000:00:1f.2"
 check "device entry that resolves nowhere is caught" "$t" 1 "groups.devices_link_back"
 
-t=$(mutant empty-group); rm -f "$t"/kernel/iommu_groups/4/devices/*
+t=$(mutant empty-group); rm -f "$t"/sys/kernel/iommu_groups/4/devices/*
 check "group without devices is caught" "$t" 1 "groups.devices_link_back"
 
 t=$(mutant inverted-region)
-echo "0x00000000feefffff 0x00000000fee00000 msi" > "$t/kernel/iommu_groups/0/reserved_regions"
+echo "0x00000000feefffff 0x00000000fee00000 msi" > "$t/sys/kernel/iommu_groups/0/reserved_regions"
 check "inverted reserved region is caught" "$t" 1 "groups.reserved_regions_parse"
 
 t=$(mutant unknown-region)
-echo "0x00000000fee00000 0x00000000feefffff msi-sw" >> "$t/kernel/iommu_groups/3/reserved_regions"
+echo "0x00000000fee00000 0x00000000feefffff msi-sw" >> "$t/sys/kernel/iommu_groups/3/reserved_regions"
 check "unknown region type is caught" "$t" 1 "groups.reserved_regions_parse"
 
-t=$(mutant stray); mkdir "$t/kernel/iommu_groups/notanumber"
+t=$(mutant stray); mkdir "$t/sys/kernel/iommu_groups/notanumber"
 check "non-numeric group directory is caught" "$t" 1 "groups.boot_log_clean groups.devices_link_back groups.present groups.reserved_regions_parse groups.type_documented"
 
-mkdir -p "$tmp/none/kernel/iommu_groups"
+mkdir -p "$tmp/none/sys/kernel/iommu_groups"
 check "no groups where groups are expected is caught" "$tmp/none" 1 "groups.present"
 check "groups where none are expected are caught" "$good" 0 "groups.present"
 check "no groups where none are expected passes" "$tmp/none" 0 ""

@@ -90,6 +90,15 @@ TEST(resv_region_types_known_and_new)
 	EXPECT_TRUE(resv_type_documented("direct-relaxable"));
 }
 
+TEST(sysroot_prefix_is_empty_for_this_machine)
+{
+	/* "/", unset and empty all mean this machine: paths stay absolute. */
+	EXPECT_STREQ("", sysroot_prefix("/"));
+	EXPECT_STREQ("", sysroot_prefix(NULL));
+	EXPECT_STREQ("", sysroot_prefix(""));
+	EXPECT_STREQ("fixtures/admin/intel", sysroot_prefix("fixtures/admin/intel"));
+}
+
 TEST(group_type_values)
 {
 	static const char *const documented[] = {

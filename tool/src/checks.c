@@ -346,7 +346,7 @@ static int read_mounts(const char *sysroot, struct mount **out)
 	int n = 0;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", strcmp(sysroot, "/") ? sysroot : "");
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", sysroot_prefix(sysroot));
 #ifdef IA_TEST_HOOKS
 	/* The test build: a mount table standing for this one (a root on NFS). */
 	if (!strcmp(sysroot, "/") && getenv("IOMMU_ADMIN_TEST_MOUNTINFO"))
@@ -400,7 +400,7 @@ static int block_family(const char *sysroot, const char *disk, struct ia_names *
 	DIR *d;
 	int ret = ia_names_add(names, disk);
 
-	snprintf(path, sizeof(path), "%s/sys/class/block/%s", strcmp(sysroot, "/") ? sysroot : "",
+	snprintf(path, sizeof(path), "%s/sys/class/block/%s", sysroot_prefix(sysroot),
 		 disk);
 	d = opendir(path);
 	while (!ret && d && (e = readdir(d))) {
@@ -458,7 +458,7 @@ static int ask_kernel(const char *dev, const char *name, const char *majmin, boo
 static void check_block(const char *sysroot, const char *dev, const char *disk,
 			const struct mount *mounts, int nmounts, struct findings *f)
 {
-	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	const char *root = sysroot_prefix(sysroot);
 	struct ia_names family = { 0 };
 	char path[4200], line[512];
 	int bad = 0, n;
@@ -559,7 +559,7 @@ static void carried_mount(struct findings *f, const char *dev, const char *what,
 static void check_virtio_mounts(const char *sysroot, int group, const struct ia_device *d,
 				const struct mount *mounts, int nmounts, struct findings *f)
 {
-	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	const char *root = sysroot_prefix(sysroot);
 	char path[4200], tag[256], p[4400], link[PATH_MAX], needle[96];
 	bool has_fs_dev = false, table;
 	struct dirent *e;
@@ -630,7 +630,7 @@ static bool root_over_network(const char *sysroot, const struct mount *mounts, i
 {
 	static const char *const netfs[] = { "nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs",
 					     "fuse.glusterfs", "fuse.sshfs" };
-	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	const char *root = sysroot_prefix(sysroot);
 	const struct mount *r = NULL;
 	char path[PATH_MAX], real[PATH_MAX];
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iommu_abi.h"
 #include "model.h"
 #include "util.h"
 
@@ -342,7 +343,7 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 
 	memset(m, 0, sizeof(*m));
 	strf(base, sizeof(base), "%s/sys/kernel/iommu_groups",
-		 strcmp(sysroot, "/") ? sysroot : "");
+		 sysroot_prefix(sysroot));
 	dir = opendir(base);
 	if (!dir) {
 		snprintf(why, whylen, "%s: %s%s", base, strerror(errno),
@@ -373,7 +374,7 @@ int ia_load(const char *sysroot, struct ia_model *m, char *why, size_t whylen)
 		qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_int);
 	for (int i = 0; i < m->ngroups; i++)
 		for (int k = 0; k < m->groups[i].ndevs; k++)
-			if (add_multipath_heads(strcmp(sysroot, "/") ? sysroot : "",
+			if (add_multipath_heads(sysroot_prefix(sysroot),
 						&m->groups[i].devs[k])) {
 				snprintf(why, whylen, "out of memory");
 				return -1;

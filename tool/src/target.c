@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iommu_abi.h"
 #include "parse.h"
 #include "target.h"
 
@@ -88,7 +89,7 @@ static const char *group_device_at(const struct ia_model *m, const char *root, c
 const char *target_name(const struct ia_model *m, const char *sysroot, const char *t,
 			char *buf, size_t len)
 {
-	const char *root = strcmp(sysroot, "/") ? sysroot : "";
+	const char *root = sysroot_prefix(sysroot);
 	char path[PATH_MAX + 64], real[PATH_MAX];
 	const char *name = t;
 	struct stat st;
