@@ -161,4 +161,38 @@ static inline int type_answer(const char *row, enum type_profile p)
 	return TYPE_ANSWER_NO_ROW;
 }
 
+/* ---- kernels some tests do not survive ---- */
+
+enum kernel_hazard_id {
+#define KERNEL_HAZARD(name, driver, fmaj, fmin, tmaj, tmin, unsafe, why) HAZARD_##name,
+#include "kernel_hazards.def"
+	HAZARD_COUNT
+};
+
+struct kernel_hazard {
+	const char *name, *driver;
+	int from_major, from_minor, to_major, to_minor;
+	const char *unsafe;	/* the variable that runs the test anyway */
+	const char *why;
+};
+
+/* @id's row if it applies to kernel @major.@minor with IOMMU driver @driver, else NULL. */
+static inline const struct kernel_hazard *kernel_hazard_at(enum kernel_hazard_id id,
+							 const char *driver, int major, int minor)
+{
+	static const struct kernel_hazard table[] = {
+#define KERNEL_HAZARD(name, drv, fmaj, fmin, tmaj, tmin, unsafe, why) \
+		{ #name, drv, fmaj, fmin, tmaj, tmin, #unsafe, why },
+#include "kernel_hazards.def"
+	};
+	const struct kernel_hazard *h = &table[id];
+	int v = major * 1000 + minor;
+
+	if (h->driver[0] && strcmp(h->driver, driver))
+		return NULL;
+	if (v < h->from_major * 1000 + h->from_minor || v >= h->to_major * 1000 + h->to_minor)
+		return NULL;
+	return h;
+}
+
 #endif

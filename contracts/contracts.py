@@ -26,6 +26,8 @@ FIELDS = {
     "KERNEL_REPORT": ("kind", "pattern"),
     "KERNEL_REPORT_PART": ("pattern",),
     "TYPE_PROFILE": ("column", "name", "major", "minor"),
+    "KERNEL_HAZARD": ("name", "driver", "from_major", "from_minor", "to_major", "to_minor",
+                      "unsafe", "why"),
     # One answer per TYPE_PROFILE column, in the columns' order.
     "TYPE_RULE": ("row", "*answers"),
 }
@@ -141,3 +143,17 @@ def type_rules():
     t = read("type_rules")
     names = [p.name for p in t["TYPE_PROFILE"]]
     return {r.row: dict(zip(names, r.answers)) for r in t["TYPE_RULE"]}
+
+
+def kernel_hazards():
+    """The rows of kernel_hazards.def, in order."""
+    return read("kernel_hazards")["KERNEL_HAZARD"]
+
+
+def hazards_at(major, minor, driver=""):
+    """The names of the hazards that apply to kernel MAJOR.MINOR with that
+    IOMMU driver, as the selftests' hazard_skip() decides."""
+    v = (major, minor)
+    return [h.name for h in kernel_hazards()
+            if (not h.driver or h.driver == driver)
+            and (int(h.from_major), int(h.from_minor)) <= v < (int(h.to_major), int(h.to_minor))]

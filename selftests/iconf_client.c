@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +201,26 @@ const char *iommu_driver(void)
 	if (!access("/sys/module/iommu_mock", F_OK))
 		return "mock";
 	return "";
+}
+
+const char *hazard_skip(int kernel_hazard_id)
+{
+	static char why[512];
+	const struct kernel_hazard *h;
+	const char *unsafe;
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return NULL;
+	h = kernel_hazard_at(kernel_hazard_id, iommu_driver(), major, minor);
+	if (!h)
+		return NULL;
+	unsafe = getenv(h->unsafe);
+	if (unsafe && !strcmp(unsafe, "1"))
+		return NULL;
+	snprintf(why, sizeof(why), "%s=1 runs it: %s", h->unsafe, h->why);
+	return why;
 }
 
 int mock_width(void)

@@ -83,6 +83,12 @@ int mock_knob_set(enum iconf_mock_knob knob);
  * "virtio", "mock" or "".
  */
 const char *iommu_driver(void);
+/*
+ * Why a test must not run on this kernel (contracts/kernel_hazards.def:
+ * its version, as uname says, and iommu_driver()), naming the variable
+ * that runs it anyway; NULL when it may run (or that variable is 1).
+ */
+const char *hazard_skip(int kernel_hazard_id);
 /* The mock IOMMU's translated IOVA width (its width= parameter), or -1. */
 int mock_width(void);
 /*

@@ -8,6 +8,9 @@
  *   iconf_contracts rule-of     reads result names (FIXTURE.TEST or
  *                               FIXTURE.VARIANT.TEST) on stdin, prints
  *                               "NAME RULE" for each that checks a rule
+ *   iconf_contracts hazards     reads "MAJOR.MINOR DRIVER" lines on stdin,
+ *                               prints each with the hazards that apply
+ *                               ("6.1 virtio fq_flush_iotlb_null ...")
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,12 +47,37 @@ static int rule_of(void)
 	return 0;
 }
 
+static int hazards(void)
+{
+	char line[256], driver[64];
+	int major, minor, n;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		n = sscanf(line, "%d.%d %63s", &major, &minor, driver);
+		if (n < 2)
+			continue;
+		if (n == 2)
+			driver[0] = '\0';
+		printf("%d.%d %s", major, minor, driver[0] ? driver : "-");
+		for (int id = 0; id < HAZARD_COUNT; id++) {
+			const struct kernel_hazard *h = kernel_hazard_at(id, driver, major, minor);
+
+			if (h)
+				printf(" %s", h->name);
+		}
+		printf("\n");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "mutations"))
 		return mutations();
 	if (argc == 2 && !strcmp(argv[1], "rule-of"))
 		return rule_of();
-	fprintf(stderr, "usage: %s mutations | rule-of < names\n", argv[0]);
+	if (argc == 2 && !strcmp(argv[1], "hazards"))
+		return hazards();
+	fprintf(stderr, "usage: %s mutations | rule-of < names | hazards < kernels\n", argv[0]);
 	return 2;
 }

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "contracts.h"
 #include "iconf_harness.h"
 #include "iconf_test.h"
 #include "race_client.h"
@@ -362,15 +363,14 @@ TEST_F_TIMEOUT(race, dom_stress, 24 * 3600 + 60)
 TEST_F_TIMEOUT(race, dev_response_vs_unregister, 24 * 3600 + 60)
 {
 	struct iconf_dev_get g;
-	const char *unsafe = getenv("IOMMU_RACE_UNSAFE");
 	struct iconf_race a;
 
 	if (self->unavailable[0])
 		SKIP(return, "%s", self->unavailable);
 	if (!self->dev_api)
 		SKIP(return, "this kernel has no device-level fault API (removed in v6.9)");
-	if (!unsafe || strcmp(unsafe, "1"))
-		SKIP(return, "IOMMU_RACE_UNSAFE=1 runs it: on v6.1 it corrupts memory (iommu_page_response() vs unregister), in a guest you can lose");
+	if (hazard_skip(HAZARD_page_response_vs_unregister))
+		SKIP(return, "%s", hazard_skip(HAZARD_page_response_vs_unregister));
 	if (variant->name) {
 		iconf_dev_get(self->fd, ICONF_MOCK_PREFIX "2", &g);
 		self->dev = g.dev_id;

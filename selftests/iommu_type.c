@@ -356,12 +356,7 @@ TEST_F(rows, same_type)
  */
 static const char *fq_panics(void)
 {
-	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
-
-	if (strcmp(iommu_driver(), "virtio") || profile() != TYPE_PROFILE_v6_1 ||
-	    (unsafe && !strcmp(unsafe, "1")))
-		return NULL;
-	return "a flush queue on v6.1's virtio-iommu panics the machine (NULL flush_iotlb_all called by fq_flush_iotlb); IOMMU_TYPE_UNSAFE=1 runs it";
+	return hazard_skip(HAZARD_fq_flush_iotlb_null);
 }
 
 /*
@@ -565,12 +560,7 @@ static unsigned long race_run(struct __test_metadata *_metadata, struct race *r,
  */
 static const char *probe_race_oopses(void)
 {
-	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
-	struct utsname u;
-
-	if ((unsafe && !strcmp(unsafe, "1")) || uname(&u) || atoi(u.release) < 7)
-		return NULL;
-	return "IOMMU_TYPE_UNSAFE=1 runs it: on 7.2 a type write during iconf_edu's probe flips dev->dma_iommu between dma_supported() and dma_setup_need_sync(), which then dereferences NULL dma_map_ops (oops in dma_set_mask, guest hung)";
+	return hazard_skip(HAZARD_probe_vs_type_dma_ops);
 }
 
 TEST_F_TIMEOUT(rows, writers_vs_bind, 120)
@@ -638,11 +628,7 @@ static void *race_replugger(void *arg)
  */
 static const char *replug_oopses(void)
 {
-	const char *unsafe = getenv("IOMMU_TYPE_UNSAFE");
-
-	if (profile() == TYPE_PROFILE_v6_1 || (unsafe && !strcmp(unsafe, "1")))
-		return NULL;
-	return "IOMMU_TYPE_UNSAFE=1 runs it: iommu_group_store_type() checks default_domain outside the group mutex and dereferences it inside, a NULL dereference when the group's last device goes away in between (oopses 7.2 with the mutex held)";
+	return hazard_skip(HAZARD_store_type_vs_removal);
 }
 
 /*

@@ -72,6 +72,38 @@ class CAgrees(unittest.TestCase):
         self.assertEqual(got, {n: contracts.attach_rule_of(n) for n in names
                                if contracts.attach_rule_of(n)})
 
+    def test_hazards_by_kernel_and_driver(self):
+        kernels = [(maj, mino, drv) for maj, mino in ((6, 1), (6, 3), (6, 4), (6, 9), (6, 12),
+                                                       (7, 2), (7, 3))
+                   for drv in ("", "virtio", "intel", "mock")]
+        got = self.run_c("hazards", stdin="\n".join(f"{a}.{b} {d}" for a, b, d in kernels))
+        want = [" ".join([f"{a}.{b}", d or "-"] + contracts.hazards_at(a, b, d))
+                for a, b, d in kernels]
+        self.assertEqual(got, want)
+
+
+class Hazards(unittest.TestCase):
+    """contracts/kernel_hazards.def: the kernels the tests must not crash."""
+
+    def test_what_each_kernel_is_spared(self):
+        self.assertEqual(contracts.hazards_at(6, 1, "virtio"),
+                         ["fq_flush_iotlb_null", "page_response_vs_unregister"])
+        self.assertEqual(contracts.hazards_at(6, 12, "intel"), ["store_type_vs_removal"])
+        self.assertEqual(contracts.hazards_at(7, 2, "intel"),
+                         ["probe_vs_type_dma_ops", "store_type_vs_removal"])
+
+    def test_every_hazard_is_named_by_a_test(self):
+        sources = ""
+        for f in os.listdir(os.path.join(ROOT, "selftests")):
+            if f.endswith(".c"):
+                with open(os.path.join(ROOT, "selftests", f)) as fh:
+                    sources += fh.read()
+        for h in contracts.kernel_hazards():
+            self.assertIn(f"HAZARD_{h.name}", sources, h.name)
+            self.assertLess((int(h.from_major), int(h.from_minor)),
+                            (int(h.to_major), int(h.to_minor)), h.name)
+            self.assertIn(h.unsafe, ("IOMMU_TYPE_UNSAFE", "IOMMU_RACE_UNSAFE"), h.name)
+
 
 if __name__ == "__main__":
     unittest.main()
