@@ -114,7 +114,7 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 
 		p->code = EXIT_UNSAFE;
 		snprintf(p->verdict, sizeof(p->verdict), "refused as unsafe: a device is in use "
-			 "(%s)", forceable ? "--force overrides the network and SR-IOV checks" :
+			 "(%s)", forceable ? "--force overrides the network, SR-IOV and open-device checks" :
 			 "--force does not override this");
 	} else {
 		p->code = EXIT_DONE;

@@ -7,7 +7,9 @@
  * storage side reads the mount table, the swap list and the holders
  * directories, and then asks the kernel itself with an exclusive open of
  * each block device, which it refuses while anything has the device
- * claimed, whatever this process can see.
+ * claimed, whatever this process can see. Character devices (a GPU's DRM
+ * nodes, RDMA verbs, an NVMe controller's admin node, a VFIO device) are
+ * in use when a process has one open, as the kernel's fd tables say.
  */
 #include <cap-ng.h>
 #include <dirent.h>
@@ -658,6 +660,86 @@ static bool root_over_network(const char *sysroot, const struct mount *mounts, i
 	return false;
 }
 
+/* ---- character devices ---- */
+
+struct chardev {
+	dev_t rdev;
+	const char *node;	/* its sysfs name, as udev names /dev/NODE */
+	const char *owner;	/* the group's device (or VF) it is below */
+};
+
+struct chardevs {
+	struct chardev *v;
+	int n;
+};
+
+/* @d's character devices (the model's walk found them) added to @out. -1: out of memory. */
+static int add_chardevs(const struct ia_device *d, struct chardevs *out)
+{
+	struct chardev *c;
+
+	if (!d->nchr)
+		return 0;
+	c = realloc(out->v, (size_t)(out->n + d->nchr) * sizeof(*c));
+	if (!c)
+		return -1;
+	out->v = c;
+	for (int k = 0; k < d->nchr; k++)
+		out->v[out->n++] = (struct chardev){ makedev(d->chr[k].major, d->chr[k].minor),
+						     d->chr[k].name, d->addr };
+	return 0;
+}
+
+/*
+ * Who has one of @c open: every process's fd table (/proc/PID/fd). Only
+ * links into /dev are stat'ed (a character device node lives there; a
+ * stat of a file on a hung FUSE mount would hang this check). A device the
+ * unbind takes away ends what the process does with it: --force.
+ */
+static void check_chardevs(const struct chardevs *c, struct findings *f)
+{
+	char path[PATH_MAX], target[PATH_MAX], comm[64];
+	struct dirent *p, *e;
+	DIR *proc, *fds;
+
+	proc = opendir("/proc");
+	while (proc && (p = readdir(proc))) {
+		bool reported = false;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9' || atoi(p->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		while (fds && !reported && (e = readdir(fds))) {
+			struct stat st;
+			ssize_t n;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, e->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 5 || strncmp(target, "/dev/", 5) || stat(path, &st) || !S_ISCHR(st.st_mode))
+				continue;
+			target[n] = '\0';
+			for (int k = 0; k < c->n && !reported; k++) {
+				if (st.st_rdev != c->v[k].rdev)
+					continue;
+				snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
+				if (read_line(path, comm, sizeof(comm)))
+					snprintf(comm, sizeof(comm), "?");
+				add(f, c->v[k].owner, "chardev", V_FORCE, "%s (%s) is open by pid %s (%s): "
+				    "unbinding its driver takes it away from that process; --force if that "
+				    "may end", c->v[k].node, target, p->d_name, comm);
+				reported = true;	/* one finding a process */
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+}
+
 /* What every device's checks share: the tables read once per group. */
 struct check_ctx {
 	const char *sysroot;
@@ -770,6 +852,23 @@ void check_group(const char *sysroot, const struct ia_group *g, bool unbind, str
 		    d->driver[0] ? d->driver : "its driver");
 		for (int k = 0; k < d->nvfs; k++)
 			check_device(&c, &d->vfs[k], d->addr, unbind, f);
+	}
+	/* Open character devices: one look at every process, for the group. */
+	if (unbind && c.live) {
+		struct chardevs cd = { 0 };
+		int bad = 0;
+
+		for (int i = 0; i < g->ndevs; i++) {
+			bad |= add_chardevs(&g->devs[i], &cd);
+			for (int k = 0; k < g->devs[i].nvfs; k++)
+				bad |= add_chardevs(&g->devs[i].vfs[k], &cd);
+		}
+		if (bad)
+			add(f, "-", "chardev", V_REFUSED, "out of memory listing the character "
+			    "devices: treated as in use");
+		else if (cd.n)
+			check_chardevs(&cd, f);
+		free(cd.v);
 	}
 	if (c.have_net > 0)
 		net_close(&c.net);

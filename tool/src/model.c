@@ -100,6 +100,38 @@ void ia_names_free(struct ia_names *names)
  * Real directories only: symlinks (driver, subsystem, iommu_group) lead
  * out of the device, so the walk ends where sysfs does. -1: out of memory.
  */
+/*
+ * @dirfd's directory, if it is a character device's (a dev file, a
+ * subsystem other than block), added to @d's. -1 when out of memory.
+ */
+static int add_chardev(int dirfd, const char *name, struct ia_device *d)
+{
+	char buf[32], link[PATH_MAX];
+	struct ia_chardev *c;
+	unsigned int ma, mi;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, "dev", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	n = readlinkat(dirfd, "subsystem", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2 ||
+	    !strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link, "block"))
+		return 0;
+	c = grow(&d->chr, &d->nchr, sizeof(*c));
+	if (!c)
+		return -1;
+	c->major = ma;
+	c->minor = mi;
+	strf(c->name, sizeof(c->name), "%s", name);
+	return 0;
+}
+
 static int scan_children(int dirfd, struct ia_device *d, const char *parent)
 {
 	DIR *dir;
@@ -127,6 +159,11 @@ static int scan_children(int dirfd, struct ia_device *d, const char *parent)
 		fd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (ret || fd < 0)
 			continue;
+		ret = add_chardev(fd, e->d_name, d);
+		if (ret) {
+			close(fd);
+			continue;
+		}
 		/* nvme namespaces sit in the controller's directory, nvme/nvme0/. */
 		ret = scan_children(fd, d, !strcmp(parent, "nvme") ? "nvme_ctrl" : e->d_name);
 	}
@@ -389,6 +426,7 @@ static void device_free(struct ia_device *d)
 	for (int k = 0; k < d->nvfs; k++)
 		device_free(&d->vfs[k]);
 	free(d->vfs);
+	free(d->chr);
 }
 
 void ia_free(struct ia_model *m)

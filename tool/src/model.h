@@ -17,6 +17,12 @@ struct ia_names {
 int ia_names_add(struct ia_names *names, const char *name);
 void ia_names_free(struct ia_names *names);
 
+/* A character device below a device (its sysfs dev file, not a block device's). */
+struct ia_chardev {
+	unsigned int major, minor;
+	char name[64];		/* its sysfs name, which udev gives its /dev node */
+};
+
 struct ia_device {
 	char addr[64];		/* "0000:00:02.0", or the platform device's name */
 	char class_[16];	/* "0x010802" */
@@ -24,6 +30,8 @@ struct ia_device {
 	char driver[64];	/* "" when none is bound */
 	struct ia_names net;	/* interfaces, at any depth below it */
 	struct ia_names block;	/* block devices, at any depth below it */
+	struct ia_chardev *chr;	/* character devices, at any depth below it */
+	int nchr;
 	char name[128];		/* from the hwdb, "" if unknown */
 	struct ia_device *vfs;	/* its SR-IOV virtual functions (virtfnN), each in a group of its own */
 	int nvfs;

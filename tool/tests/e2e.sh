@@ -86,6 +86,17 @@ expect_refusal() {
 	fi
 }
 
+# expect_forced NAME MESSAGE-PART ADDR: with --force, a dry run of
+# set-type ADDR identity plans the change (exit 0) and says MESSAGE-PART.
+expect_forced() {
+	run --force --dry-run set-type "$3" identity
+	if [ "$rc" = 0 ] && grep -qF -- "$2" <<<"$out"; then
+		ok "$1"
+	else
+		nok "$1" "exit $rc (want 0, saying '$2')" "$out"
+	fi
+}
+
 # ---- the devices of this guest ----
 "$dmacheck" none >/dev/null 2>&1	# loads the conformance module (edu's driver)
 edu=$(pci_find 1234 11e8)
@@ -236,12 +247,7 @@ if has_group pci "$nic"; then
 		--yes set-type "$nic" identity
 	expect_refusal "refused: NIC by interface name, same check" 3 "192.0.2.0/24" pci "$nic" -- \
 		--yes set-type "$ifc" identity
-	run --force --dry-run set-type "$nic" identity
-	if [ "$rc" = 0 ] && grep -q "would change" <<<"$out"; then
-		ok "--force overrides the network check (dry run)"
-	else
-		nok "--force overrides the network check (dry run)" "exit $rc" "$out"
-	fi
+	expect_forced "--force overrides the network check (dry run)" "would change" "$nic"
 	# Root over NFS (the test build reads this mount table instead of its
 	# own; addresses and routes are the guest's): the network check is
 	# then one --force does not override.
@@ -407,10 +413,28 @@ if has_group pci "$nvme" && [ -b /dev/nvme0n1 ]; then
 	else
 		skip "refused: active swap, even with --force" "cannot make or enable swap"
 	fi
+	# A character device of the controller (its admin node, as nvme-cli or
+	# smartd hold it) open by a process: the unbind takes it away.
+	if [ -c /dev/nvme0 ]; then
+		sleep 600 < /dev/nvme0 &
+		holder=$!
+		expect_refusal "refused: the controller's /dev/nvme0 open by a process" 3 \
+			"nvme0 (/dev/nvme0) is open by pid $holder (sleep)" pci "$nvme" -- \
+			--yes set-type "$nvme" identity
+		expect_forced "--force overrides the open character device check (dry run)" \
+			"is open by pid $holder" "$nvme"
+		kill "$holder"
+		wait "$holder" 2>/dev/null
+	else
+		skip "refused: the controller's /dev/nvme0 open by a process" "no /dev/nvme0"
+		skip "--force overrides the open character device check (dry run)" "no /dev/nvme0"
+	fi
 else
 	skip "refused: mounted filesystem" "no nvme in an IOMMU group"
 	skip "refused: mounted in another mount namespace" "no nvme in an IOMMU group"
 	skip "refused: active swap" "no nvme in an IOMMU group"
+	skip "refused: the controller's /dev/nvme0 open by a process" "no nvme in an IOMMU group"
+	skip "--force overrides the open character device check (dry run)" "no nvme in an IOMMU group"
 fi
 
 if has_group pci "$p9"; then
