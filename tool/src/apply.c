@@ -118,8 +118,9 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return EXIT_FAILED;
 	}
-	printf("iommu-admin: dropped %d persisted entr%s; the current types are unchanged\n",
-	       dropped, dropped == 1 ? "y" : "ies");
+	if (!o->quiet)
+		printf("iommu-admin: dropped %d persisted entr%s; the current types are "
+		       "unchanged\n", dropped, dropped == 1 ? "y" : "ies");
 	return EXIT_DONE;
 }
 

@@ -664,7 +664,9 @@ static int persist(const struct set_opts *o, const struct plan *p)
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
 	}
-	if (p->to == GROUP_TYPE_AUTO)
+	if (o->quiet)
+		;
+	else if (p->to == GROUP_TYPE_AUTO)
 		printf("iommu-admin: group %d: auto is the kernel's own choice at every boot: "
 		       "nothing recorded, and any type recorded for it dropped\n", p->g->id);
 	else
@@ -748,7 +750,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 
 		defer_signals(&old);
 		ret = execute(&p, &j);
-		if (!ret)
+		if (!ret && !o->quiet)
 			printf("iommu-admin: group %d: %s -> %s%s\n", p.g->id, p.g->type_text,
 			       group_type_name(group_type_now(p.g->id)),
 			       p.nunbind ? "; every device back on its driver" : "");
@@ -901,7 +903,8 @@ int cmd_recover(const struct set_opts *o)
 	}
 	ret = journal_read(JOURNAL, &j, why, sizeof(why));
 	if (ret == -ENOENT) {
-		printf("iommu-admin: nothing to recover (no %s)\n", JOURNAL);
+		if (!o->quiet)
+			printf("iommu-admin: nothing to recover (no %s)\n", JOURNAL);
 		close(lock);
 		return EXIT_DONE;
 	}
@@ -918,9 +921,11 @@ int cmd_recover(const struct set_opts *o)
 	 */
 	finish = j.phase >= PH_TYPE && type_is(group_type_now(j.group), j.to) &&
 		 j.from != j.to;
-	fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, pid %ld) "
-		"stopped at '%s': %s\n", j.group, group_type_name(j.from), group_type_name(j.to), j.pid,
-		phase_name(j.phase), finish ? "finishing it" : "undoing it");
+	if (!o->quiet)
+		fprintf(stderr, "iommu-admin: recovering group %d from a set-type (%s -> %s, "
+			"pid %ld) stopped at '%s': %s\n", j.group, group_type_name(j.from),
+			group_type_name(j.to), j.pid, phase_name(j.phase),
+			finish ? "finishing it" : "undoing it");
 	ret = recover_safe(o, &j, finish ? j.to : j.from);
 	if (ret) {
 		close(lock);
@@ -937,9 +942,10 @@ int cmd_recover(const struct set_opts *o)
 			"and leave everything as it is\n", why, JOURNAL);
 	} else {
 		journal_remove(JOURNAL);
-		printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
-		       finish ? "finished" : "undone", j.group,
-		       group_type_name(group_type_now(j.group)));
+		if (!o->quiet)
+			printf("iommu-admin: %s: group %d is %s, every device on its driver\n",
+			       finish ? "finished" : "undone", j.group,
+			       group_type_name(group_type_now(j.group)));
 	}
 	fflush(stdout);
 	release_signals(&old);

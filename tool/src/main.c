@@ -67,7 +67,8 @@ struct command {
 
 enum option_id {
 	OPT_JSON = 256, OPT_RAW, OPT_NOHEADINGS, OPT_OUTPUT, OPT_SYSROOT, OPT_YES, OPT_FORCE,
-	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_DISCARD, OPT_HELP, OPT_VERSION
+	OPT_DRY_RUN, OPT_WAIT, OPT_PERSIST, OPT_ROOT, OPT_UDEV, OPT_DISCARD, OPT_QUIET, OPT_HELP,
+	OPT_VERSION
 };
 
 struct option_def {
@@ -109,6 +110,8 @@ static const struct option_def options[] = {
 	{ OPT_DISCARD, 0, "discard", NULL,
 	  "drop a journal that cannot be applied, change nothing, say what is left",
 	  FOR(CMD_RECOVER), true, false },
+	{ OPT_QUIET, 'q', "quiet", NULL, "print errors only",
+	  FOR(CMD_SET_TYPE) | FOR(CMD_RECOVER) | FOR(CMD_APPLY) | FOR(CMD_UNPERSIST), true, false },
 	{ OPT_HELP, 'h', "help", NULL, "this text", 0, false, false },
 	{ OPT_VERSION, 'V', "version", NULL, "the program's version", 0, false, false },
 };
@@ -418,7 +421,8 @@ static int run_recover(struct invocation *inv, char **args __attribute__((unused
 
 static int run_apply(struct invocation *inv, char **args __attribute__((unused)))
 {
-	inv->change.quiet = inv->udev_dev != NULL;
+	/* From udev, only what went wrong: its log is the journal's. */
+	inv->change.quiet |= inv->udev_dev != NULL;
 	return cmd_apply(&inv->change, inv->udev_dev);
 }
 
@@ -523,6 +527,7 @@ int main(int argc, char **argv)
 		case OPT_ROOT: inv.change.root = optarg; break;
 		case OPT_UDEV: inv.udev_dev = optarg; break;
 		case OPT_DISCARD: inv.change.discard = true; break;
+		case OPT_QUIET: inv.change.quiet = true; break;
 		case OPT_HELP: usage(stdout); return EXIT_DONE;
 		case OPT_VERSION: printf("iommu-admin %s\n", IA_VERSION); return EXIT_DONE;
 		}

@@ -257,6 +257,7 @@ expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only o
 expect_err "bad input: --json where no table is printed (explain)" 2 "--json is one of list, show, set-type, list-persisted's options" --sysroot "$i" -J explain 3 identity
 expect_err "bad input: --raw with recover" 2 "--raw is one of list, show, set-type, list-persisted's options" -r recover
 expect_err "bad input: --json with a live set-type" 2 "only with --dry-run" -J set-type --yes 3 identity
+expect_err "bad input: --quiet where there is nothing but output (list)" 2 "--quiet is one of set-type, recover, apply, unpersist's options" --sysroot "$i" -q list
 expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
 expect_err "bad input: --dry-run with --persist" 2 "not both" --sysroot "$i" set-type --dry-run --persist 3 identity
@@ -289,6 +290,14 @@ expect_out "persisted: list against the intel tree" persist-list.txt --root "$pr
 expect_err "persisted: unpersist an unknown target" 2 "no persisted type for '00:04.0'" --root "$pr" --sysroot "$i" unpersist 00:04.0
 expect_err "persisted: unpersist by group number" 0 "dropped 1 persisted entry" --root "$pr" --sysroot "$i" unpersist 2
 expect_err "persisted: unpersist an absent device by name" 0 "dropped 1 persisted entry" --root "$pr" --sysroot "$i" unpersist 0000:00:1e.0
+printf '0000:00:1d.0 DMA\n' >> "$pr/etc/iommu-admin/types.conf"
+out=$("$admin" --root "$pr" --sysroot "$i" -q unpersist 0000:00:1d.0 2>&1)
+if [ $? = 0 ] && [ -z "$out" ] && ! grep -q 1d.0 "$pr/etc/iommu-admin/types.conf"; then
+	ok "persisted: unpersist --quiet drops the entry and says nothing"
+else
+	nok "persisted: unpersist --quiet drops the entry and says nothing" "$out"
+fi
+
 if [ ! -e "$pr/etc/udev/rules.d/70-iommu-admin.rules" ] && ! grep -q '^0' "$pr/etc/iommu-admin/types.conf"; then
 	ok "persisted: the last entry gone, no entry left and no hook installed"
 else
