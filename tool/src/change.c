@@ -114,7 +114,8 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 
 		p->code = EXIT_UNSAFE;
 		snprintf(p->verdict, sizeof(p->verdict), "refused as unsafe: a device is in use "
-			 "(%s)", forceable ? "--force overrides the network, SR-IOV and open-device checks" :
+			 "(%s)", forceable ?
+			 "--force overrides the network, SR-IOV and open-device checks" :
 			 "--force does not override this");
 	} else {
 		p->code = EXIT_DONE;
@@ -350,7 +351,9 @@ static void lock_holder(int fd, char *who, size_t len)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	if (sysfs_read_str(path, comm, sizeof(comm)) < 0 || !strncmp(comm, "iommu-admin", 11))
+	if (sysfs_read_str(path, comm, sizeof(comm)) < 0)
+		snprintf(who, len, "pid %ld", pid);
+	else if (!strncmp(comm, "iommu-admin", 11))
 		snprintf(who, len, "another iommu-admin (pid %ld)", pid);
 	else
 		snprintf(who, len, "pid %ld (%s)", pid, comm);
@@ -664,12 +667,10 @@ static int persist(const struct set_opts *o, const struct plan *p)
 		fprintf(stderr, "iommu-admin: --persist: %s\n", why);
 		return EXIT_FAILED;
 	}
-	if (o->quiet)
-		;
-	else if (p->to == GROUP_TYPE_AUTO)
+	if (!o->quiet && p->to == GROUP_TYPE_AUTO)
 		printf("iommu-admin: group %d: auto is the kernel's own choice at every boot: "
 		       "nothing recorded, and any type recorded for it dropped\n", p->g->id);
-	else
+	else if (!o->quiet)
 		printf("iommu-admin: group %d: %s recorded for the next boots\n", p->g->id,
 		       group_type_name(p->to));
 	return EXIT_DONE;
