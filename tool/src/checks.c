@@ -14,6 +14,8 @@
 #include <cap-ng.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -23,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "checks.h"
@@ -330,6 +334,151 @@ static void check_iface(struct net *n, const char *dev, const char *ifname, stru
 	}
 out:
 	free(w.step);
+}
+
+/* ---- network namespaces ---- */
+
+static int read_line(const char *path, char *buf, size_t len);
+
+/*
+ * The machine's other network namespaces, asked about a device whose
+ * interfaces sysfs does not show here (sysfs shows a device's interfaces
+ * only to a mount made in their namespace): each one, from /run/netns
+ * (ip netns) and every process's /proc/PID/ns/net, once per namespace. In
+ * a child that enters it, mounts a sysfs of its own there and reads the
+ * device's net/ directory, then checks each interface found as here;
+ * what it finds comes back over a pipe as "VERDICT\tTEXT" lines.
+ */
+static void check_in_netns(int nsfd, const char *addr, int wfd)
+{
+	char dir[] = "/tmp/iommu-admin-sysfs-XXXXXX", path[PATH_MAX];
+	struct findings f = { 0 };
+	struct dirent *e;
+	struct net net;
+	DIR *d;
+
+	if (setns(nsfd, CLONE_NEWNET) || unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) || !mkdtemp(dir))
+		_exit(1);
+	if (mount("sysfs", dir, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		rmdir(dir);
+		_exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/net", dir, addr);
+	d = opendir(path);
+	if (d && net_open(&net)) {
+		net_close(&net);
+		dprintf(wfd, "%d\tits interfaces there: cannot read them over rtnetlink\n", V_FORCE);
+	} else {
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.')
+				check_iface(&net, addr, e->d_name, &f);
+		if (d)
+			net_close(&net);
+	}
+	for (int i = 0; i < f.n; i++)
+		dprintf(wfd, "%d\t%s\n", f.v[i].v, f.v[i].text);
+	if (d)
+		closedir(d);
+	umount(dir);
+	rmdir(dir);
+	_exit(0);
+}
+
+/* "netns NAME" or "the network namespace of pid N (comm)", for @path. */
+static void netns_name(const char *path, char *buf, size_t len)
+{
+	char comm[64] = "?", p[96];
+	int pid;
+
+	if (!strncmp(path, "/run/netns/", 11)) {
+		snprintf(buf, len, "netns %.100s", path + 11);
+		return;
+	}
+	pid = atoi(path + 6);
+	snprintf(p, sizeof(p), "/proc/%d/comm", pid);
+	read_line(p, comm, sizeof(comm));
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(buf, len, "the network namespace of pid %d (%s)", pid, comm);
+}
+
+/* Returns how many namespaces hold an interface of @d (0: none found; -1: could not ask). */
+static int check_other_netns(const struct ia_device *d, struct findings *f)
+{
+	struct stat self, st;
+	ino_t *seen = NULL;
+	int nseen = 0, found = 0, asked = 0;
+	char path[PATH_MAX], name[160], line[600];
+	struct dirent *e;
+	DIR *dir;
+
+	if (stat("/proc/self/ns/net", &self))
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		dir = opendir(pass ? "/proc" : "/run/netns");
+		while (dir && (e = readdir(dir))) {
+			int nsfd, pfd[2], got = 0;
+			pid_t child;
+			FILE *r;
+
+			if (e->d_name[0] == '.' || (pass && (e->d_name[0] < '1' || e->d_name[0] > '9')))
+				continue;
+			snprintf(path, sizeof(path), pass ? "/proc/%s/ns/net" : "/run/netns/%s", e->d_name);
+			if (stat(path, &st) || st.st_ino == self.st_ino)
+				continue;
+			for (int k = 0; k < nseen; k++)
+				got |= seen[k] == st.st_ino;
+			if (got)
+				continue;
+			ino_t *ns = realloc(seen, (size_t)(nseen + 1) * sizeof(*seen));
+
+			if (!ns)
+				break;
+			seen = ns;
+			seen[nseen++] = st.st_ino;
+			nsfd = open(path, O_RDONLY | O_CLOEXEC);
+			if (nsfd < 0 || pipe(pfd)) {
+				if (nsfd >= 0)
+					close(nsfd);
+				continue;
+			}
+			fflush(NULL);
+			child = fork();
+			if (child == 0) {
+				close(pfd[0]);
+				check_in_netns(nsfd, d->addr, pfd[1]);
+			}
+			close(pfd[1]);
+			close(nsfd);
+			netns_name(path, name, sizeof(name));
+			r = fdopen(pfd[0], "r");
+			while (r && fgets(line, sizeof(line), r)) {
+				char *tab = strchr(line, '\t');
+				int v = atoi(line);
+
+				if (!tab || v < V_OK || v > V_REFUSED)
+					continue;
+				line[strcspn(line, "\n")] = '\0';
+				add(f, d->addr, "network", (enum verdict)v, "in %s: %s", name, tab + 1);
+				got = 1;
+			}
+			if (r)
+				fclose(r);
+			else
+				close(pfd[0]);
+			if (child > 0) {
+				int status;
+
+				waitpid(child, &status, 0);
+				asked += WIFEXITED(status) && !WEXITSTATUS(status);
+			}
+			found += got;
+		}
+		if (dir)
+			closedir(dir);
+	}
+	free(seen);
+	return found ? found : asked || nseen == 0 ? 0 : -1;
 }
 
 /* ---- storage ---- */
@@ -811,11 +960,19 @@ static void check_device(struct check_ctx *c, const struct ia_device *d, const c
 	 * sysfs shows a device's interfaces only in the namespace they are
 	 * in: a bound network controller with none here has them elsewhere.
 	 */
-	if (c->live && !d->net.n && d->driver[0] && !strncmp(d->class_, "0x02", 4))
-		add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
-		    "no interface in this network namespace: they may be in another (a "
-		    "container's) and carry its traffic; --force if they do not",
-		    d->driver);
+	if (c->live && !d->net.n && d->driver[0] && !strncmp(d->class_, "0x02", 4)) {
+		int there = check_other_netns(d, f);
+
+		if (there < 0)
+			add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
+			    "no interface in this network namespace, and the others could not be "
+			    "asked (root enters them): they may carry a container's traffic; "
+			    "--force if they do not", d->driver);
+		else if (!there)
+			add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
+			    "no interface in any network namespace (its driver made none, or one "
+			    "this program cannot see); --force if it carries nothing", d->driver);
+	}
 	if (c->nmounts < 0 && d->block.n)
 		add(f, d->addr, "block", c->live ? V_REFUSED : V_INFO, "no mount table%s",
 		    c->live ? ": cannot tell what is mounted" : " recorded below --sysroot");

@@ -328,16 +328,28 @@ if has_group pci "$nic"; then
 	ip link del icgmacvlan 2>/dev/null
 	ip link del icgvlan 2>/dev/null
 	# The NIC's interface moved into another network namespace (a
-	# container's): nothing of it is visible here, so refused unless --force.
+	# container's): sysfs here shows none, so the tool looks in each
+	# namespace (its own sysfs mounted there): in use with an address
+	# there, not without.
 	if ip netns add icgns 2>/dev/null && ip link set "$ifc" netns icgns; then
 		ip -n icgns link set "$ifc" up
 		ip -n icgns addr add 192.0.2.9/24 dev "$ifc"
-		expect_refusal "refused: NIC whose interface is in another network namespace" 3 \
-			"network namespace" pci "$nic" -- --yes set-type "$nic" identity
+		expect_refusal "refused: NIC whose interface carries an address in another network namespace" \
+			3 "in netns icgns: $ifc carries 192.0.2.9/24" pci "$nic" -- --yes set-type "$nic" identity
+		ip -n icgns addr flush dev "$ifc"
+		run --yes --dry-run set-type "$nic" identity
+		if [ "$rc" = 0 ] && grep -q "in netns icgns: $ifc carries no address" <<<"$out"; then
+			ok "NIC whose interface is idle in another network namespace is not in use"
+		else
+			nok "NIC whose interface is idle in another network namespace is not in use" \
+				"exit $rc" "$out"
+		fi
 		ip -n icgns link set "$ifc" netns 1
 		ip addr flush dev "$ifc"
 	else
-		skip "refused: NIC whose interface is in another network namespace" \
+		skip "refused: NIC whose interface carries an address in another network namespace" \
+			"cannot move $ifc into a new network namespace"
+		skip "NIC whose interface is idle in another network namespace is not in use" \
 			"cannot move $ifc into a new network namespace"
 	fi
 	ip netns del icgns 2>/dev/null
