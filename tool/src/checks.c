@@ -776,8 +776,19 @@ static void check_virtio_mounts(const char *sysroot, int group, const struct ia_
  * addresses may carry it, so on such a host that use is not overridable.
  * True with @what describing it.
  */
+static bool fs_over_network(const char *sysroot, const struct mount *mounts, int n,
+			    const char *point, char *what, size_t len);
+
+/* The root or /usr filesystem (either one gone takes the system down). */
 static bool root_over_network(const char *sysroot, const struct mount *mounts, int n,
 			      char *what, size_t len)
+{
+	return fs_over_network(sysroot, mounts, n, "/", what, len) ||
+	       fs_over_network(sysroot, mounts, n, "/usr", what, len);
+}
+
+static bool fs_over_network(const char *sysroot, const struct mount *mounts, int n,
+			    const char *point, char *what, size_t len)
 {
 	static const char *const netfs[] = { "nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs",
 					     "fuse.glusterfs", "fuse.sshfs" };
@@ -785,25 +796,25 @@ static bool root_over_network(const char *sysroot, const struct mount *mounts, i
 	const struct mount *r = NULL;
 	char path[PATH_MAX], real[PATH_MAX];
 
-	for (int m = 0; m < n; m++)	/* the last mount on / is the one seen */
-		if (!strcmp(mounts[m].point, "/"))
+	for (int m = 0; m < n; m++)	/* the last mount on a point is the one seen */
+		if (!strcmp(mounts[m].point, point))
 			r = &mounts[m];
 	if (!r)
 		return false;
 	for (size_t i = 0; i < sizeof(netfs) / sizeof(netfs[0]); i++)
 		if (!strcmp(r->fstype, netfs[i])) {
-			snprintf(what, len, "%s from %s", r->fstype, r->source);
+			snprintf(what, len, "%s from %s on %s", r->fstype, r->source, point);
 			return true;
 		}
 	if (strncmp(r->source, "/dev/", 5))
 		return false;
 	if (!strncmp(r->source + 5, "nbd", 3)) {
-		snprintf(what, len, "on the network block device %s", r->source);
+		snprintf(what, len, "on the network block device %s on %s", r->source, point);
 		return true;
 	}
 	strf(path, sizeof(path), "%s/sys/class/block/%s", root, r->source + 5);
 	if (realpath(path, real) && strstr(real, "/session")) {
-		snprintf(what, len, "on %s, a disk of an iSCSI session", r->source);
+		snprintf(what, len, "on %s, a disk of an iSCSI session, on %s", r->source, point);
 		return true;
 	}
 	return false;
@@ -945,17 +956,6 @@ static void check_device(struct check_ctx *c, const struct ia_device *d, const c
 		else
 			check_iface(&c->net, d->addr, d->net.v[k], f);
 	}
-	/* A root over the network: what --force overrode here it may not. */
-	for (int k = 0; c->netroot[0] && k < f->n; k++) {
-		struct finding *x = &f->v[k];
-		size_t used = strlen(x->text);
-
-		if (x->v != V_FORCE || strcmp(x->check, "network") || strcmp(x->device, d->addr))
-			continue;
-		x->v = V_REFUSED;
-		snprintf(x->text + used, sizeof(x->text) - used, "; the root filesystem is %s, "
-			 "which may travel over it", c->netroot);
-	}
 	/*
 	 * sysfs shows a device's interfaces only in the namespace they are
 	 * in: a bound network controller with none here has them elsewhere.
@@ -972,6 +972,17 @@ static void check_device(struct check_ctx *c, const struct ia_device *d, const c
 			add(f, d->addr, "network", V_FORCE, "a network controller bound to %s with "
 			    "no interface in any network namespace (its driver made none, or one "
 			    "this program cannot see); --force if it carries nothing", d->driver);
+	}
+	/* / or /usr over the network: what --force overrode here it may not. */
+	for (int k = 0; c->netroot[0] && k < f->n; k++) {
+		struct finding *x = &f->v[k];
+		size_t used = strlen(x->text);
+
+		if (x->v != V_FORCE || strcmp(x->check, "network") || strcmp(x->device, d->addr))
+			continue;
+		x->v = V_REFUSED;
+		snprintf(x->text + used, sizeof(x->text) - used, "; the system's own "
+			 "filesystem is %s, which may travel over it", c->netroot);
 	}
 	if (c->nmounts < 0 && d->block.n)
 		add(f, d->addr, "block", c->live ? V_REFUSED : V_INFO, "no mount table%s",

@@ -256,7 +256,7 @@ if has_group pci "$nic"; then
 	admin=$asan
 	IOMMU_ADMIN_TEST_MOUNTINFO=/tmp/nfsroot.mountinfo \
 		expect_refusal "refused: NIC in use on a host whose root is on NFS, even with --force" 3 \
-		"the root filesystem is nfs4 from 198.51.100.9:/export" pci "$nic" -- \
+		"filesystem is nfs4 from 198.51.100.9:/export on /" pci "$nic" -- \
 		--yes --force set-type "$nic" identity
 	admin=$plain
 	ip addr flush dev "$ifc"
