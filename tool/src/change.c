@@ -91,7 +91,7 @@ static int plan_make(const struct set_opts *o, const char *target, const char *t
 	}
 	ia_add_names(&p->m);
 	p->g = &p->m.groups[gi];
-	kernel_rules(&p->k, p->g, p->to, &p->rule);
+	kernel_rules(&p->k, iommu_driver_at(o->sysroot), p->g, p->to, &p->rule);
 	check_group(o->sysroot, p->g, unbinds(p), &p->f);
 	if (!strcmp(o->sysroot, "/"))
 		check_privilege(p->priv, sizeof(p->priv));

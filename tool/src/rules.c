@@ -6,11 +6,14 @@
  * avoid unbinding drivers for a change that cannot succeed, and say why in
  * words.
  */
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "contracts.h"
+#include "iommu_abi.h"
 #include "rules.h"
 
 int parse_kernel_release(const char *s, struct kver *k)
@@ -67,9 +70,28 @@ static const char *first_allowing(const char *row)
 	return NULL;
 }
 
-void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_type to,
-		  struct rule_result *r)
+const char *iommu_driver_at(const char *sysroot)
 {
+	char path[4096];
+	struct dirent *e;
+	bool bound = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/bus/virtio/drivers/virtio_iommu",
+		 sysroot_prefix(sysroot));
+	d = opendir(path);
+	while (d && !bound && (e = readdir(d)))
+		bound = !strncmp(e->d_name, "virtio", 6);
+	if (d)
+		closedir(d);
+	return bound ? "virtio" : "";
+}
+
+void kernel_rules(const struct kver *k, const char *driver, const struct ia_group *g,
+		  enum group_type to, struct rule_result *r)
+{
+	const struct kernel_hazard *h;
+
 	memset(r, 0, sizeof(*r));
 	r->verdict = RULE_CHANGE;
 	switch (g->type) {
@@ -92,6 +114,31 @@ void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_typ
 	if (to == g->type) {
 		r->verdict = RULE_NOOP;
 		snprintf(r->why, sizeof(r->why), "group %d is already %s", g->id, group_type_name(to));
+		return;
+	}
+	/* Before the kernels this project runs, what their sysfs allowed at all. */
+	if (k->major < 5 || (k->major == 5 && k->minor < 11)) {
+		r->verdict = RULE_REFUSED;
+		snprintf(r->why, sizeof(r->why), "kernel %s's type file is read-only (v5.11 made "
+			 "it writable)", k->release);
+		snprintf(r->advice, sizeof(r->advice), "choose at boot for every group "
+			 "(iommu.passthrough=, iommu.strict=), or run v5.11 or later");
+		return;
+	}
+	if (to == GROUP_TYPE_DMA_FQ && k->major == 5 && k->minor < 15) {
+		r->verdict = RULE_REFUSED;
+		snprintf(r->why, sizeof(r->why), "kernel %s has no DMA-FQ type (v5.15 added it)",
+			 k->release);
+		snprintf(r->advice, sizeof(r->advice), "DMA with iommu.strict=0 at boot gives "
+			 "every group lazy invalidation");
+		return;
+	}
+	h = kernel_hazard_at(HAZARD_fq_flush_iotlb_null, driver, k->major, k->minor);
+	if (to == GROUP_TYPE_DMA_FQ && h) {
+		r->verdict = RULE_REFUSED;
+		snprintf(r->why, sizeof(r->why), "kernel %s: %s", k->release, h->why);
+		snprintf(r->advice, sizeof(r->advice), "keep DMA (strict) on this kernel; v6.4 "
+			 "and later refuse a flush queue the driver cannot flush");
 		return;
 	}
 	if (g->ndevs > 1 && answer(k, "multi_device") != 0) {

@@ -39,7 +39,15 @@ struct rule_result {
 	char advice[320];	/* what the user can do, "" if nothing */
 };
 
-void kernel_rules(const struct kver *k, const struct ia_group *g, enum group_type to,
-		  struct rule_result *r);
+/*
+ * The IOMMU driver of the machine below @sysroot, as the selftests name it
+ * for contracts/kernel_hazards.def: "virtio" when a virtio-iommu device is
+ * bound, else "" (the hazards of the others are not iommu-admin's).
+ */
+const char *iommu_driver_at(const char *sysroot);
+
+/* @driver: iommu_driver_at()'s, for the kernels a change would crash. */
+void kernel_rules(const struct kver *k, const char *driver, const struct ia_group *g,
+		  enum group_type to, struct rule_result *r);
 
 #endif

@@ -139,6 +139,22 @@ expect_out_rc "fake v6.5: a multi-device group may change" fake-v65-shared.txt 0
 cp -a "$fix/mock" "$fake/norelease" && rm "$fake/norelease/proc/sys/kernel/osrelease"
 expect_err "fake: a tree without its kernel release is not judged by this machine's" 1 \
 	"no readable proc/sys/kernel/osrelease" --sysroot "$fake/norelease" explain 3 identity
+# Kernels before the ones this project runs, and one that a flush queue
+# crashes (contracts/kernel_hazards.def): refused up front, exit 4.
+cp -a "$i" "$fake/v510" && echo 5.10.0-30-amd64 > "$fake/v510/proc/sys/kernel/osrelease"
+expect_err "fake v5.10: the type file is read-only" 4 "type file is read-only (v5.11 made it writable)" \
+	--sysroot "$fake/v510" explain 3 identity
+cp -a "$i" "$fake/v514" && echo 5.14.0-1 > "$fake/v514/proc/sys/kernel/osrelease" &&
+	echo DMA > "$fake/v514/sys/kernel/iommu_groups/3/type"
+expect_err "fake v5.14: no DMA-FQ type" 4 "has no DMA-FQ type (v5.15 added it)" \
+	--sysroot "$fake/v514" explain 3 DMA-FQ
+cp -a "$fake/v514" "$fake/vfq" && echo 6.1.0-57-amd64 > "$fake/vfq/proc/sys/kernel/osrelease" &&
+	mkdir -p "$fake/vfq/sys/bus/virtio/drivers/virtio_iommu/virtio3"
+expect_err "fake v6.1 virtio-iommu: DMA-FQ refused (a flush queue there panics the machine)" 4 \
+	"a flush queue on virtio-iommu before v6.4 panics the machine" --sysroot "$fake/vfq" explain 3 DMA-FQ
+echo 6.4.0-1 > "$fake/vfq/proc/sys/kernel/osrelease"
+expect_err "fake v6.4 virtio-iommu: DMA-FQ allowed" 0 "would change group 3 from DMA to DMA-FQ" \
+	--sysroot "$fake/vfq" set-type --dry-run 3 DMA-FQ
 cp -a "$i" "$fake/held" && mkdir -p "$fake/held/sys/class/block/nvme0n1/holders/dm-0"
 expect_err "fake: nvme held by dm-0 is refused" 3 "nvme0n1 is held by dm-0" --sysroot "$fake/held" set-type --dry-run nvme0n1 identity
 cp -a "$i" "$fake/mnt" && echo "99 1 259:0 / /srv rw,relatime shared:9 - xfs /dev/nvme0n1 rw" >> "$fake/mnt/proc/self/mountinfo"
