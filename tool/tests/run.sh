@@ -354,6 +354,15 @@ else
 	nok "make install: the udev rule and the unit" "rule ${rule:-none}, unit ${unit:-none}" \
 		"$(cat "$rule" "$unit" 2>&1)" "wants: $(readlink "$wants")"
 fi
+# A path the hooks cannot name unquoted (a space, a % specifier) is refused
+# by the build, not written into them.
+if ! out=$(make -s -C "$root/tool" OUT="$dest/bad-sbin" SBINDIR="/opt/my tools" hooks 2>&1) &&
+   grep -q "SBINDIR=/opt/my tools: the boot hooks name iommu-admin by it" <<<"$out" &&
+   [ ! -e "$dest/bad-sbin/70-iommu-admin.rules" ]; then
+	ok "make hooks refuses an SBINDIR the hooks cannot name unquoted"
+else
+	nok "make hooks refuses an SBINDIR the hooks cannot name unquoted" "$out"
+fi
 # The completion with bash-completion's helpers stubbed: what it offers,
 # asking the installed program (as the completion finds it on PATH).
 complete_words() {
