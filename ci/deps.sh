@@ -10,7 +10,8 @@ set -euo pipefail
 
 declare -A pkgs=(
 	[build]="build-essential bc flex bison libelf-dev kmod xz-utils pkg-config python3"
-	[gate]="qemu-system-x86 busybox-static cpio perl kmod xz-utils python3 coreutils iproute2 e2fsprogs"
+	# iproute2, e2fsprogs and openvswitch-common (ovs-dpctl): iommu-admin's guest e2e
+	[gate]="qemu-system-x86 busybox-static cpio perl kmod xz-utils python3 coreutils iproute2 e2fsprogs openvswitch-common"
 	[check]="clang libclang-rt-14-dev python3-jsonschema lava-common"
 	[static]="coccinelle python3 xz-utils patch"
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # kselftest's per-directory `settings` file (timeout=N), read one way on
 # both sides of the VM: by ci/gate.sh for the run's limit and by the guest
 # runner for a program's own. Sourced, not run.

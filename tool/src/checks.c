@@ -237,7 +237,10 @@ static int walk_add(struct iface_walk *w, int ifindex, int from)
  * Every interface that stops working when @ifindex goes: its master (bond,
  * bridge, team, vrf) and the links stacked on it (vlan, macvlan, ipvlan,
  * whose IFLA_LINK names it), and theirs in turn, as the kernel's link
- * table says, with no depth limit. -1 when out of memory.
+ * table says, with no depth limit. An Open vSwitch datapath (ovs-system,
+ * kind openvswitch) carries nothing itself: the addresses of the bridge
+ * are on its internal ports, the datapath's other members, so those are
+ * followed too. -1 when out of memory.
  */
 static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 {
@@ -245,7 +248,9 @@ static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 		return -1;
 	for (int i = 0; i < w->n; i++) {
 		struct rtnl_link *l = rtnl_link_get(n->links, w->step[i].ifindex);
+		const char *kind = l ? rtnl_link_get_type(l) : NULL;
 		int master = l ? rtnl_link_get_master(l) : 0;
+		bool datapath = kind && !strcmp(kind, "openvswitch");
 
 		if (l)
 			rtnl_link_put(l);
@@ -254,6 +259,10 @@ static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 		for (struct nl_object *o = nl_cache_get_first(n->links); o;
 		     o = nl_cache_get_next(o)) {
 			struct rtnl_link *up = (struct rtnl_link *)o;
+
+			if (datapath && rtnl_link_get_master(up) == w->step[i].ifindex &&
+			    walk_add(w, rtnl_link_get_ifindex(up), i))
+				return -1;
 
 			/* A link in another namespace names an ifindex of that namespace. */
 			if (rtnl_link_get_link(up) == w->step[i].ifindex &&

@@ -327,6 +327,24 @@ if has_group pci "$nic"; then
 	fi
 	ip link del icgmacvlan 2>/dev/null
 	ip link del icgvlan 2>/dev/null
+	# An Open vSwitch uplink, as ovs-vswitchd sets one up: the NIC a port
+	# of a datapath (ovs-system, here icgdp), the address on an internal
+	# port (br0, here icgbr), not on the datapath device the NIC's master
+	# link names. (ovs-dpctl: unpacked by ci/guest-tools.sh.)
+	name="refused: NIC in an Open vSwitch datapath whose internal port carries an address"
+	if [ -x "$bin/ovs-dpctl" ] && modprobe openvswitch 2>/dev/null &&
+	   "$bin/ovs-dpctl" add-dp icgdp 2>/dev/null; then
+		if "$bin/ovs-dpctl" add-if icgdp "$ifc" && "$bin/ovs-dpctl" add-if icgdp icgbr,type=internal &&
+		   ip link set icgbr up && ip addr add 203.0.113.7/24 dev icgbr; then
+			expect_refusal "$name" 3 "which carries 203.0.113.7/24" pci "$nic" -- \
+				--yes set-type "$nic" identity
+		else
+			skip "$name" "cannot add $ifc and an internal port to the datapath"
+		fi
+		"$bin/ovs-dpctl" del-dp icgdp 2>/dev/null
+	else
+		skip "$name" "no ovs-dpctl (ci/guest-tools.sh) or no openvswitch module"
+	fi
 	# The NIC's interface moved into another network namespace (a
 	# container's): sysfs here shows none, so the tool looks in each
 	# namespace (its own sysfs mounted there): in use with an address
