@@ -255,6 +255,12 @@ int cmd_explain(const struct set_opts *o, const char *target, const char *type)
 	else
 		print_explain(&p);
 	ret = p.code;
+	/* What set-type would answer first, whatever the plan: recover before anything. */
+	if (!strcmp(o->sysroot, "/") && !access(JOURNAL, F_OK)) {
+		fprintf(stderr, "iommu-admin: an interrupted set-type left %s: set-type would exit "
+			"1 until 'iommu-admin recover' (or 'recover --discard')\n", JOURNAL);
+		ret = EXIT_FAILED;
+	}
 	plan_free(&p);
 	return ret;
 }

@@ -537,6 +537,12 @@ if [ -n "$dma" ]; then
 	mkdir -p /run/iommu-admin && echo "not a journal" > "$J"
 	run --yes set-type "$dma" identity
 	st_rc=$rc st_out=$out
+	run explain "$dma" identity
+	if [ "$rc" = 1 ] && grep -q "set-type would exit 1 until 'iommu-admin recover'" <<<"$out"; then
+		ok "explain with a journal pending: exit 1, as set-type would"
+	else
+		nok "explain with a journal pending: exit 1, as set-type would" "exit $rc" "$out"
+	fi
 	run recover
 	rec_rc=$rc rec=$out
 	run recover --discard
@@ -577,6 +583,8 @@ if [ -n "$dma" ]; then
 		skip "recover --discard after a kill: the device left unbound" "$dma has no driver"
 	fi
 else
+	skip "explain with a journal pending: exit 1, as set-type would" \
+		"no edu or mock device in an IOMMU group"
 	skip "an unreadable journal: recover says --discard" "no edu or mock device in an IOMMU group"
 	skip "recover --discard after a kill: the device left unbound" \
 		"no edu or mock device in an IOMMU group"
