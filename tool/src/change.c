@@ -200,6 +200,7 @@ static void print_dry_run(const struct set_opts *o, const struct plan *p)
 static void print_explain(const struct plan *p)
 {
 	const struct ia_group *g = p->g;
+	char esc[sizeof(p->f.v[0].text) * 4];
 	int shown = 0;
 
 	printf("Group %d is %s and holds %d device%s:\n", g->id, g->type_text, g->ndevs,
@@ -227,9 +228,11 @@ static void print_explain(const struct plan *p)
 
 		if (f->v == V_OK)
 			continue;
+		/* Names in it (an interface's) are whoever set them: text, never escapes. */
 		printf("%s %s (%s): %s.\n", f->device, f->check,
 		       f->v == V_FORCE ? "refused unless --force" :
-		       f->v == V_REFUSED ? "refused, even with --force" : "not checked", f->text);
+		       f->v == V_REFUSED ? "refused, even with --force" : "not checked",
+		       safe_text(f->text, esc, sizeof(esc)));
 		shown++;
 	}
 	if (!shown)
@@ -684,12 +687,15 @@ static int persist(const struct set_opts *o, const struct plan *p)
 
 static void print_refusal(const struct set_opts *o, const struct plan *p)
 {
+	char esc[sizeof(p->f.v[0].text) * 4];
+
 	fprintf(stderr, "iommu-admin: group %d: %s\n", p->g->id, p->verdict);
 	for (int i = 0; i < p->f.n; i++) {
 		const struct finding *f = &p->f.v[i];
 
 		if (f->v == V_REFUSED || (f->v == V_FORCE && !o->force))
-			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f->device, f->check, f->text,
+			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f->device, f->check,
+				safe_text(f->text, esc, sizeof(esc)),
 				f->v == V_FORCE ? " (--force overrides)" : "");
 	}
 	fprintf(stderr, "iommu-admin: nothing changed\n");

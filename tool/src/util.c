@@ -22,6 +22,27 @@ int strf(char *buf, size_t len, const char *fmt, ...)
 	return 0;
 }
 
+const char *safe_text(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	const char *p;
+
+	for (p = s; *p && (unsigned char)*p >= ' ' && *p != 0x7f; p++)
+		;
+	if (!*p)
+		return s;
+	for (p = s; *p && o + 5 < len; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < ' ' || c == 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 int valid_dev_name(const char *s, size_t max)
 {
 	size_t n = strlen(s);

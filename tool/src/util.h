@@ -12,6 +12,14 @@
 int strf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * @s for a terminal: itself when it holds no control byte, else a copy in
+ * @buf with each one as \xNN (as lsblk prints them). What sysfs and
+ * netlink name (an interface may be named with escape sequences) is text
+ * from whoever set it.
+ */
+const char *safe_text(const char *s, char *buf, size_t len);
+
+/*
  * A device name as sysfs spells one, safe to put in a path and a line of
  * text: printable, no '/', white space, quote or backslash, not "." or
  * "..", shorter than @max.

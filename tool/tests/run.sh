@@ -155,6 +155,17 @@ expect_err "fake v6.1 virtio-iommu: DMA-FQ refused (a flush queue there panics t
 echo 6.4.0-1 > "$fake/vfq/proc/sys/kernel/osrelease"
 expect_err "fake v6.4 virtio-iommu: DMA-FQ allowed" 0 "would change group 3 from DMA to DMA-FQ" \
 	--sysroot "$fake/vfq" set-type --dry-run 3 DMA-FQ
+# An interface named with a terminal escape (ip link set ... name takes
+# one): printed as \x1b, never as the byte, in the table and the checks.
+cp -a "$i" "$fake/esc" && mv "$fake/esc/sys/devices/pci0000:00/0000:00:04.0/net/eth0" \
+	"$fake/esc/sys/devices/pci0000:00/0000:00:04.0/net/$(printf 'eth\033[31m')"
+out=$("$admin" --sysroot "$fake/esc" list 2>&1; "$admin" --sysroot "$fake/esc" set-type --dry-run 4 identity 2>&1
+     "$admin" --sysroot "$fake/esc" explain 4 identity 2>&1)
+if ! grep -q "$(printf '\033')" <<<"$out" && [ "$(grep -c 'eth\\x1b\[31m' <<<"$out")" -ge 3 ]; then
+	ok "fake: an interface named with an escape sequence is printed escaped"
+else
+	nok "fake: an interface named with an escape sequence is printed escaped" "$(cat -v <<<"$out" | head -20)"
+fi
 cp -a "$i" "$fake/held" && mkdir -p "$fake/held/sys/class/block/nvme0n1/holders/dm-0"
 expect_err "fake: nvme held by dm-0 is refused" 3 "nvme0n1 is held by dm-0" --sysroot "$fake/held" set-type --dry-run nvme0n1 identity
 cp -a "$i" "$fake/mnt" && echo "99 1 259:0 / /srv rw,relatime shared:9 - xfs /dev/nvme0n1 rw" >> "$fake/mnt/proc/self/mountinfo"
