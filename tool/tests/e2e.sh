@@ -562,8 +562,9 @@ if [ -n "$dma" ]; then
 	if [ -n "$drv" ]; then
 		# Killed with the device unbound; discarded, it stays unbound, and
 		# the command the message gives binds it back.
-		IOMMU_ADMIN_TEST_KILL_AT=after-unbind:1 "$asan" --yes set-type "$dma" identity \
-			>/dev/null 2>&1
+		# In a shell of its own, whose "Killed" notice goes nowhere.
+		bash -c 'IOMMU_ADMIN_TEST_KILL_AT=after-unbind:1 "$1" --yes set-type "$2" identity \
+			>/dev/null 2>&1' _ "$asan" "$dma" 2>/dev/null
 		run recover --discard
 		bind_cmd=$(sed -n 's/.*to bind it: \(echo .*\/bind\)).*/\1/p' <<<"$out")
 		now_d=$(driver_of "$dbus" "$dma")
