@@ -238,9 +238,9 @@ static int walk_add(struct iface_walk *w, int ifindex, int from)
  * bridge, team, vrf) and the links stacked on it (vlan, macvlan, ipvlan,
  * whose IFLA_LINK names it), and theirs in turn, as the kernel's link
  * table says, with no depth limit. An Open vSwitch datapath (ovs-system,
- * kind openvswitch) carries nothing itself: the addresses of the bridge
- * are on its internal ports, the datapath's other members, so those are
- * followed too. -1 when out of memory.
+ * kind openvswitch, the uplink's master) carries nothing itself: the
+ * bridge's addresses are on its internal ports (br0, kind openvswitch too,
+ * not linked to the datapath), so those are followed. -1 when out of memory.
  */
 static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 {
@@ -260,7 +260,14 @@ static int walk_up(struct net *n, int ifindex, struct iface_walk *w)
 		     o = nl_cache_get_next(o)) {
 			struct rtnl_link *up = (struct rtnl_link *)o;
 
-			if (datapath && rtnl_link_get_master(up) == w->step[i].ifindex &&
+			const char *up_kind = rtnl_link_get_type(up);
+
+			/*
+			 * Internal ports are not linked to their datapath (only
+			 * uplinks are, as IFLA_MASTER): every openvswitch link is
+			 * one (ovs-vswitchd puts every bridge in one datapath).
+			 */
+			if (datapath && up_kind && !strcmp(up_kind, "openvswitch") &&
 			    walk_add(w, rtnl_link_get_ifindex(up), i))
 				return -1;
 

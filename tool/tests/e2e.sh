@@ -332,6 +332,7 @@ if has_group pci "$nic"; then
 	# port (br0, here icgbr), not on the datapath device the NIC's master
 	# link names. (ovs-dpctl: unpacked by ci/guest-tools.sh.)
 	name="refused: NIC in an Open vSwitch datapath whose internal port carries an address"
+	start_translated pci "$nic" >/dev/null
 	if [ -x "$bin/ovs-dpctl" ] && modprobe openvswitch 2>/dev/null &&
 	   "$bin/ovs-dpctl" add-dp icgdp 2>/dev/null; then
 		if "$bin/ovs-dpctl" add-if icgdp "$ifc" && "$bin/ovs-dpctl" add-if icgdp icgbr,type=internal &&
@@ -349,6 +350,7 @@ if has_group pci "$nic"; then
 	# container's): sysfs here shows none, so the tool looks in each
 	# namespace (its own sysfs mounted there): in use with an address
 	# there, not without.
+	start_translated pci "$nic" >/dev/null
 	if ip netns add icgns 2>/dev/null && ip link set "$ifc" netns icgns; then
 		ip -n icgns link set "$ifc" up
 		ip -n icgns addr add 192.0.2.9/24 dev "$ifc"
@@ -372,6 +374,7 @@ if has_group pci "$nic"; then
 	fi
 	ip netns del icgns 2>/dev/null
 	# vfio-pci: the group's device handed to vfio, then back to e1000e.
+	start_translated pci "$nic" >/dev/null
 	echo vfio-pci > "/sys/bus/pci/devices/$nic/driver_override"
 	echo "$nic" > "/sys/bus/pci/devices/$nic/driver/unbind"
 	echo "$nic" > /sys/bus/pci/drivers_probe
