@@ -8,11 +8,13 @@
 #                 address), nvme (a pattern written before reads back
 #                 after), the e1000e NIC; or the mock IOMMU's device
 #   refusals      IPv4 address, IPv6 route only, bond member, a vlan on
-#                 the bond, a macvlan or vlan on the NIC, the NIC's
-#                 interface moved to another network namespace, mounted
-#                 filesystem (here, and in another mount namespace: the
-#                 kernel's EBUSY), swap, vfio-pci, the root filesystem's 9p
-#                 transport, a multi-device group on v6.1-v6.3
+#                 the bond, a macvlan or vlan on the NIC, an Open vSwitch
+#                 bridge over it, its interface with an address in another
+#                 network namespace (and not refused idle there), a root on
+#                 NFS (--force or not), mounted filesystem (here, and in
+#                 another mount namespace: the kernel's EBUSY), swap, the
+#                 controller's /dev/nvme0 held open, vfio-pci, the root
+#                 filesystem's 9p transport, a multi-device group on v6.1-v6.3
 #   crashes       kill -9 at every step boundary, then recover (twice)
 #   journals      unreadable, or stale (undoing it would unbind a NIC in
 #                 use): recover refuses, recover --discard changes nothing
@@ -21,6 +23,8 @@
 #   concurrency   a second set-type fails (busy) or waits (--wait)
 #   /run          a symbolic link or a directory others may write in place
 #                 of /run/iommu-admin: refused, nothing written through it
+#   persistence   refused without the shipped hooks installed, then the
+#                 hooks' own commands; --persist auto records nothing
 #
 # Needs: IOMMU_SELFTEST_BIN (iommu-admin and iconf_dma_check in it),
 # IOMMU_CONF_KO (the conformance module, for edu's driver).
