@@ -786,23 +786,12 @@ static void check_virtio_mounts(const char *sysroot, int group, const struct ia_
 }
 
 /*
- * The root filesystem over the network: NFS, SMB, Ceph, GlusterFS, sshfs,
+ * The filesystem mounted on @point over the network: NFS, SMB, Ceph, GlusterFS, sshfs,
  * or a disk on an iSCSI session or an NBD device. Which NIC it travels
  * over is the routing table's to say at any moment; any NIC that carries
  * addresses may carry it, so on such a host that use is not overridable.
  * True with @what describing it.
  */
-static bool fs_over_network(const char *sysroot, const struct mount *mounts, int n,
-			    const char *point, char *what, size_t len);
-
-/* The root or /usr filesystem (either one gone takes the system down). */
-static bool root_over_network(const char *sysroot, const struct mount *mounts, int n,
-			      char *what, size_t len)
-{
-	return fs_over_network(sysroot, mounts, n, "/", what, len) ||
-	       fs_over_network(sysroot, mounts, n, "/usr", what, len);
-}
-
 static bool fs_over_network(const char *sysroot, const struct mount *mounts, int n,
 			    const char *point, char *what, size_t len)
 {
@@ -834,6 +823,14 @@ static bool fs_over_network(const char *sysroot, const struct mount *mounts, int
 		return true;
 	}
 	return false;
+}
+
+/* The root or /usr filesystem (either one gone takes the system down). */
+static bool root_over_network(const char *sysroot, const struct mount *mounts, int n,
+			      char *what, size_t len)
+{
+	return fs_over_network(sysroot, mounts, n, "/", what, len) ||
+	       fs_over_network(sysroot, mounts, n, "/usr", what, len);
 }
 
 /* ---- character devices ---- */
