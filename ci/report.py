@@ -268,7 +268,11 @@ def static_view(out, conformance):
     except (OSError, ValueError):
         return None
     letters = st.get("letters", {})
-    covered = set("".join(letters.values()))
+    # Only the classes it reports as violations speak to a rule (warnings,
+    # such as a code outside the table on a device-wide path, do not).
+    severity = st.get("severity", {})
+    covered = set("".join(v for k, v in letters.items()
+                          if severity.get(k, "violation") == "violation"))
     drivers = {}
     for name, d in st["drivers"].items():
         drivers[name] = {"verdict": d["verdict"],

@@ -20,7 +20,7 @@ FIELDS = {
     "ATTACH_CODE": ("code", "meaning"),
     "ATTACH_CHECK": ("fixture", "test", "rule"),
     "ATTACH_PROVOKED": ("test", "provocation", "rule"),
-    "STATIC_CHECK": ("finding", "rules"),
+    "STATIC_CHECK": ("finding", "rules", "severity"),
     "MOCK_KNOB": ("name", "rules", "imitates"),
     "GROUP_TYPE": ("id", "text", "shown", "taken"),
     "KERNEL_REPORT": ("kind", "pattern"),
@@ -120,6 +120,11 @@ def attach_rule_of(case):
 def static_checks():
     """{finding class: [rule, ...]} of the static check, in its order."""
     return {r.finding: r.rules.split() for r in read("attach_checks")["STATIC_CHECK"]}
+
+
+def static_severities():
+    """{finding class: "violation" or "warning"} of the static check."""
+    return {r.finding: r.severity for r in read("attach_checks")["STATIC_CHECK"]}
 
 
 def mock_knobs():

@@ -30,6 +30,8 @@ p << def.p;
 emit("DEF", fn, *where(p))
 
 // The parameter that carries the domain, and names derived from it.
+// The parameter that carries the domain being attached (the callback's
+// first; 7.x adds a third, the old domain, which is not it) ...
 @domparam@
 identifier fn, d;
 @@
@@ -41,30 +43,23 @@ d << domparam.d;
 @@
 emit("DOMPARAM", fn, d)
 
-@derived@
-identifier domparam.fn, domparam.d, x;
-type T;
-expression E;
+// ... or, in a helper, the driver's own domain structure (struct
+// dmar_domain *, struct arm_smmu_domain *, ...).
+@drvdomparam@
+identifier fn, d;
+identifier T =~ "domain$";
 @@
-fn(...) {
-<...
-(
- T x = <+... d ...+>;
-|
- x = <+... d ...+>
-|
- x = E->d
-)
-...>
-}
+fn(..., struct T *d, ...) { ... }
 
 @script:python@
-fn << domparam.fn;
-x << derived.x;
+fn << drvdomparam.fn;
+t << drvdomparam.T;
+d << drvdomparam.d;
 @@
-emit("DERIVED", fn, x)
+if t != "iommu_domain":
+    emit("DOMPARAM", fn, d)
 
-// The parameter that carries the device, and names derived from it.
+// The parameter that carries the device.
 @devparam@
 identifier fn, d;
 @@
@@ -76,227 +71,200 @@ d << devparam.d;
 @@
 emit("DEVPARAM", fn, d)
 
-@devderived@
-identifier devparam.fn, devparam.d, x;
+// Every assignment and initialisation, with what it assigns: the glue
+// works out which names stand for the domain or the device from these.
+@setvar@
+identifier x;
+expression E;
 type T;
-@@
-fn(...) {
-<...
-(
- T x = <+... d ...+>;
-|
- x = <+... d ...+>
-)
-...>
-}
-
-@script:python@
-fn << devparam.fn;
-x << devderived.x;
-@@
-emit("DEVDERIVED", fn, x)
-
-// if (cond) return -ECODE;
-@ifcode@
-identifier fn;
-expression C;
-constant E;
-statement list SL;
 position p;
 @@
-fn(...) { <...
 (
- if (C) return@p -E;
+T x@p = E;
 |
- if (C) { SL return@p -E; }
+x@p = E
 )
-...> }
 
 @script:python@
-fn << ifcode.fn;
-c << ifcode.C;
-e << ifcode.E;
-p << ifcode.p;
+x << setvar.x;
+e << setvar.E;
+p << setvar.p;
 @@
-emit("IFCODE", fn, *where(p), e, c)
+emit("SET", p[0].current_element, x, e)
+
+// The rules below match statements wherever they are, and name the
+// function from the position: inside a function's <... ...> a rule binds
+// its metavariables once per function, so a second "return -EINVAL;" of
+// the same function would be lost.
 
 // return -ECODE;
 @code@
-identifier fn;
 constant C;
 position p;
 @@
-fn(...) { <... return@p -C; ...> }
+return@p -C;
 
 @script:python@
-fn << code.fn;
 c << code.C;
 p << code.p;
 @@
-emit("CODE", fn, *where(p), c, "")
+emit("CODE", p[0].current_element, *where(p), c, "")
 
 // ret = -ECODE; ... return ret;
 @codevar@
-identifier fn, ret;
+identifier ret;
 constant C;
 expression E;
 position pa, p;
 @@
-fn(...) { <...
- ret@pa = -C;
- ... when != ret = E
-     when exists
- return@p ret;
-...> }
+ret@pa = -C;
+... when != ret = E
+    when exists
+return@p ret;
 
 @script:python@
-fn << codevar.fn;
 c << codevar.C;
 pa << codevar.pa;
 p << codevar.p;
 @@
-emit("CODE", fn, *where(p), c, pa[0].line)
+emit("CODE", p[0].current_element, *where(p), c, pa[0].line)
 
 // return NAME; where NAME may be a macro for a code
 @macro@
-identifier fn;
 identifier M =~ "^[A-Z][A-Z0-9_]*$";
 position p;
 @@
-fn(...) { <... return@p M; ...> }
+return@p M;
 
 @script:python@
-fn << macro.fn;
 m << macro.M;
 p << macro.p;
 @@
-emit("MACRO", fn, *where(p), m)
+emit("MACRO", p[0].current_element, *where(p), m)
 
-// A print, then (on some path) a return; the glue drops returns of 0.
-// "exists": every print is its own match, even where one path joins
-// several of them on their way to a shared return.
-@printed exists@
-identifier fn;
-identifier pr =~ "^(dev_err|dev_warn|dev_crit|dev_alert|dev_emerg|pr_err|pr_warn|pr_crit|pr_alert|pr_emerg|printk|WARN|WARN_ON|WARN_ONCE|WARN_ON_ONCE|WARN_TAINT|dev_err_ratelimited|dev_warn_ratelimited|pr_err_ratelimited|pr_warn_ratelimited|dev_err_once|dev_warn_once|pr_err_once|pr_warn_once|dev_dbg|pr_debug|dev_dbg_ratelimited|pr_debug_ratelimited)$";
-expression E;
-statement S;
+// Every if and else branch: its lines and its condition. A code or a
+// print belongs to the innermost branch around it, so the glue knows the
+// condition a code is returned on and which prints share its path.
+// (Matched without the enclosing function: inside a function's <... ...>
+// an if with a statement metavariable binds only once per function.)
+@ifelse@
+expression C;
+statement S1, S2;
 position p1, p2;
 @@
-fn(...) {
- ...
-(
- pr@p1(...);
-|
- if (<+... pr@p1(...) ...+>) S
-)
- ...
- return@p2 E;
-}
+if (C) S1@p1 else S2@p2
 
 @script:python@
-fn << printed.fn;
+c << ifelse.C;
+p1 << ifelse.p1;
+p2 << ifelse.p2;
+@@
+emit("IF", p1[0].current_element, p1[0].line, p1[0].line_end, c)
+emit("ELSE", p2[0].current_element, p2[0].line, p2[0].line_end, "!(" + c + ")")
+
+@ifonly@
+expression C;
+statement S1;
+position p1;
+@@
+if (C) S1@p1
+
+@script:python@
+c << ifonly.C;
+p1 << ifonly.p1;
+@@
+emit("IF", p1[0].current_element, p1[0].line, p1[0].line_end, c)
+
+// x = -ECODE; wherever it is
+@assign@
+identifier x;
+constant E;
+position p;
+@@
+x@p = -E
+
+@script:python@
+x << assign.x;
+e << assign.E;
+p << assign.p;
+@@
+emit("ASSIGN", p[0].current_element, p[0].line, x, e)
+
+// Every kernel print and WARN, by line (in a condition too).
+@printed@
+identifier pr =~ "^(dev_err|dev_warn|dev_crit|dev_alert|dev_emerg|pr_err|pr_warn|pr_crit|pr_alert|pr_emerg|printk|WARN|WARN_ON|WARN_ONCE|WARN_ON_ONCE|WARN_TAINT|dev_err_ratelimited|dev_warn_ratelimited|pr_err_ratelimited|pr_warn_ratelimited|dev_err_once|dev_warn_once|pr_err_once|pr_warn_once|dev_dbg|pr_debug|dev_dbg_ratelimited|pr_debug_ratelimited)$";
+position p;
+@@
+pr@p(...)
+
+@script:python@
 pr << printed.pr;
-e << printed.E;
-p1 << printed.p1;
-p2 << printed.p2;
+p << printed.p;
 @@
-emit("PRINT", fn, *where(p2), pr, p1[0].line, e)
-
-// if (WARN_ON(...)) return E;  and the same with a block
-@printed_if@
-identifier fn;
-identifier pr =~ "^(dev_err|dev_warn|dev_crit|dev_alert|dev_emerg|pr_err|pr_warn|pr_crit|pr_alert|pr_emerg|printk|WARN|WARN_ON|WARN_ONCE|WARN_ON_ONCE|WARN_TAINT|dev_err_ratelimited|dev_warn_ratelimited|pr_err_ratelimited|pr_warn_ratelimited|dev_err_once|dev_warn_once|pr_err_once|pr_warn_once|dev_dbg|pr_debug|dev_dbg_ratelimited|pr_debug_ratelimited)$";
-expression E;
-position p1, p2;
-@@
-fn(...) { <...
-(
- if (<+... pr@p1(...) ...+>) return@p2 E;
-|
- if (<+... pr@p1(...) ...+>) { ... return@p2 E; }
-)
-...> }
-
-@script:python@
-fn << printed_if.fn;
-pr << printed_if.pr;
-e << printed_if.E;
-p1 << printed_if.p1;
-p2 << printed_if.p2;
-@@
-emit("PRINT", fn, *where(p2), pr, p1[0].line, e)
+emit("PRINT", p[0].current_element, p[0].line, pr)
 
 // ret = f(...); ... return ret;  and  return f(...);
 @prop@
-identifier fn, ret, api;
+identifier ret, api;
 expression E;
 type T;
 position pa, p;
 @@
-fn(...) { <...
 (
- ret = api@pa(...);
+ret = api@pa(...);
 |
- T ret = api@pa(...);
+T ret = api@pa(...);
 )
- ... when != ret = E
-     when exists
- return@p ret;
-...> }
+... when != ret = E
+    when exists
+return@p ret;
 
 @script:python@
-fn << prop.fn;
 api << prop.api;
 pa << prop.pa;
 p << prop.p;
 @@
-emit("PROP", fn, *where(p), api, pa[0].line)
+emit("PROP", p[0].current_element, *where(p), api, pa[0].line)
 
 @propdirect@
-identifier fn, api;
+identifier api;
 position p;
 @@
-fn(...) { <... return@p api(...); ...> }
+return@p api(...);
 
 @script:python@
-fn << propdirect.fn;
 api << propdirect.api;
 p << propdirect.p;
 @@
-emit("PROP", fn, *where(p), api, p[0].line)
+emit("PROP", p[0].current_element, *where(p), api, p[0].line)
 
 // x = f(...); ... return PTR_ERR(x);
 @propptr@
-identifier fn, x, api;
+identifier x, api;
 expression E;
 position pa, p;
 @@
-fn(...) { <...
- x = api@pa(...);
- ... when != x = E
-     when exists
- return@p PTR_ERR(x);
-...> }
+x = api@pa(...);
+... when != x = E
+    when exists
+return@p PTR_ERR(x);
 
 @script:python@
-fn << propptr.fn;
 api << propptr.api;
 pa << propptr.pa;
 p << propptr.p;
 @@
-emit("PROP", fn, *where(p), api, pa[0].line)
+emit("PROP", p[0].current_element, *where(p), api, pa[0].line)
 
 // if (cond) return 0;
 @zero@
-identifier fn;
 expression C;
 position p;
 @@
-fn(...) { <... if (C) return@p 0; ...> }
+if (C) return@p 0;
 
 @script:python@
-fn << zero.fn;
 c << zero.C;
 p << zero.p;
 @@
-emit("ZERO", fn, *where(p), c)
+emit("ZERO", p[0].current_element, *where(p), c)

@@ -43,6 +43,8 @@ class Reader(unittest.TestCase):
             self.assertIn(rule, rules, f"{fixture}.{test}")
         for finding, letters in contracts.static_checks().items():
             self.assertTrue(set(letters) <= set(rules), finding)
+        for finding, severity in contracts.static_severities().items():
+            self.assertIn(severity, ("violation", "warning", "info"), finding)
         for knob, letters, _ in contracts.mock_knobs():
             self.assertTrue(set(letters) <= set(rules), knob)
         answers = {"0", "UNVERIFIED"} | set(contracts.attach_codes()) | {"EACCES", "EPERM"}

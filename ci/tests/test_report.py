@@ -420,5 +420,27 @@ class StaticView(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_warning_classes_speak_to_no_rule(self):
+        """A class the static check reports only as a warning (a code
+        outside the table on a device-wide path: rule F) neither claims
+        nor disclaims the rule; a violation class still does."""
+        d = tempfile.mkdtemp()
+        try:
+            os.makedirs(os.path.join(d, "static"))
+            st = {"letters": {"incompat_code": "A", "codes": "F"},
+                  "severity": {"incompat_code": "violation", "codes": "warning"},
+                  "seconds": 1, "drivers": {
+                      "intel": {"verdict": "conformant",
+                                "rules": {"incompat_code": "pass", "codes": "pass"}}}}
+            with open(os.path.join(d, "static", "static.json"), "w") as f:
+                json.dump(st, f)
+            conf = {"intel": {**dict.fromkeys("ABCDEFG", "pass"), "A": "violation",
+                              "F": "violation"}}
+            v = report.static_view(d, conf)
+            self.assertEqual(v["disagreements"], [
+                "intel A: the suite saw a violation; the static check found no pattern for it"])
+        finally:
+            shutil.rmtree(d)
+
     def test_no_static_run_no_view(self):
         self.assertIsNone(report.static_view(tempfile.mkdtemp(), {}))
