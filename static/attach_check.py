@@ -4,31 +4,35 @@
 driver of a kernel tree.
 
 It finds each function installed as .attach_dev in an ops initializer,
-has Coccinelle (static/attach_dev.cocci) print the facts of the driver's
-file, follows the callback through the helpers whose result it returns
-(to --depth), and judges four rules per driver:
+has Coccinelle (static/attach_dev.cocci) print the facts of every file of
+the driver (its directory's .c and .h files), follows the callback through
+the helpers whose result it returns, and judges each code by the
+condition it is returned on: one that compares the domain with the device
+or its IOMMU is an incompatibility test (its answer: -EINVAL, silent);
+one of the device alone is a device-wide failure (-ENODEV, may print).
 
-  codes          a literal code returned outside the contract's table
-                 (contracts/attach_rules.def), directly, through a
-                 variable or through a macro
-  silent         a return other than 0 on a path that printed (dev_err,
-                 dev_warn, pr_err, pr_warn, WARN*); dev_dbg and pr_debug,
-                 and prints before the table's other codes (not an
-                 incompatibility), are information
-  propagated     another kernel API's error code returned unconverted: it
-                 may be an -EINVAL that means something else
-  zero_attaches  a 0 returned when the domain is not the one the driver
-                 expects: a 0 that did not attach
-  einval_device  -EINVAL returned on a condition of the device alone
-                 (nothing of the domain in it): a device-wide failure,
-                 which the table says is -ENODEV
+Violations (exit 1):
+  incompat_code  an incompatibility answered with another code, or -EBUSY
+                 on a condition of the domain alone
+  silent         a print in the branch of an incompatibility answer, or
+                 before returning a helper's answer that may be one
+  einval_device  -EINVAL on a condition of the device alone
+  zero_attaches  0 returned when the domain is not the one expected
+Warnings (rule F, discouraged; never fail):
+  codes          a code outside the table on another path
+  propagated     another kernel API's code returned unconverted
+  silent_unproven  a print on an -EINVAL path whose test reads neither
+                 the domain nor the device
+Information: refused_earlier (a test an earlier call already answered),
+debug prints, prints before codes that are not an incompatibility, WARNs
+that assert the driver's own state.
 
-The rules each class breaks are contracts/attach_checks.def (STATIC_CHECK).
-
+The classes, their rules and severities are contracts/attach_checks.def.
 Each driver is conformant, has violations, or is not analysable (why).
-Output: KTAP, a table, JSON. --diff PATCH checks only the drivers the
-patch touches, before and after it, and reports what it adds or removes.
-Exit: 0 no violation, 1 violations, 2 could not run."""
+Output: KTAP, a table or --explain, JSON. --diff PATCH checks only the
+drivers the patch touches, before and after it, and reports what it adds
+or removes, keyed by function and statement. Each file's facts are cached
+by content. Exit: 0 no violation, 1 violations, 2 could not run."""
 import argparse
 import collections
 import concurrent.futures
@@ -427,8 +431,11 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
     out = []
     via = " -> ".join(chain)
 
-    def add(rule, line, detail, stmt, severity="violation"):
-        out.append({"rule": rule, "severity": severity, "file": ff.rel, "line": int(line),
+    def add(rule, line, detail, stmt, severity=None):
+        """A finding; its severity is its class's (attach_checks.def)
+        unless it is only information."""
+        out.append({"rule": rule, "severity": severity or SEVERITY[rule], "file": ff.rel,
+                    "line": int(line),
                     "function": fn, "via": [via], "detail": detail, "statement": stmt})
 
     names, devnames = ff.names(fn)
@@ -508,7 +515,7 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
             other_path.add(b)
             if code not in ALLOWED:
                 add("codes", line, f"-{code}{when}{at}: outside the attach_dev table "
-                    "(callers take it as -ENODEV; discouraged)", stmt, "warning")
+                    "(callers take it as -ENODEV; discouraged)", stmt)
 
     for f in facts:
         if f[0] != "PRINT":
@@ -532,7 +539,7 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
         elif b in unsure_path and not DEBUG_PRINTS.match(printer):
             add("silent_unproven", line, f"{printer} on an -EINVAL path when {b[2]}, a test of neither "
                 "the domain nor the device: if a domain can lead here, the contract's -EINVAL "
-                "must be silent", stmt, "warning")
+                "must be silent", stmt)
         elif b in incompat_path:
             if DEBUG_PRINTS.match(printer):
                 add("silent", line, f"{printer} on the incompatibility path when {b[2]} "
@@ -557,7 +564,7 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
                 continue  # a helper (followed, judged on its own returns) or no code
             add("propagated", f[3], f"returns {api}()'s error code unconverted (called at "
                 f"line {f[5]}): it may be an -EINVAL that does not mean incompatible",
-                f"return {api}()", "warning")
+                f"return {api}()")
         elif kind == "ZERO":
             cond = normal(f[4])
             # One clause "domain != the one it expects" (not an || of other
