@@ -253,7 +253,8 @@ int cmd_explain(const struct set_opts *o, const char *target, const char *type)
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		return ret;
 	}
-	if (o->dry_run)
+	/* Prose for a person; the dry run's table for a program (-J, -r, -n). */
+	if (o->dry_run || o->json || o->raw || o->noheadings)
 		print_dry_run(o, &p);
 	else
 		print_explain(&p);

@@ -281,8 +281,9 @@ expect_err "bad input: --wait=SECONDS not a number" 2 "--wait=1s: not a number o
 expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 set-type 3 identity
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
-expect_err "bad input: --json where no table is printed (explain)" 2 "--json is one of list, show, set-type, list-persisted's options" --sysroot "$i" -J explain 3 identity
-expect_err "bad input: --raw with recover" 2 "--raw is one of list, show, set-type, list-persisted's options" -r recover
+expect_out_rc "intel: explain --json is the dry run's plan" intel-dry-nvme.json 0 --sysroot "$i" -J explain nvme0n1 identity
+expect_err "bad input: --json where no table is printed (recover)" 2 "--json is one of list, show, set-type, explain, list-persisted's options" -J recover
+expect_err "bad input: --raw with recover" 2 "--raw is one of list, show, set-type, explain, list-persisted's options" -r recover
 expect_err "bad input: --json with a live set-type" 2 "only with --dry-run" -J set-type --yes 3 identity
 expect_err "bad input: --quiet where there is nothing but output (list)" 2 "--quiet is one of set-type, recover, apply, unpersist's options" --sysroot "$i" -q list
 expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
