@@ -417,7 +417,7 @@ class Driver:
         return done
 
 
-def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
+def judge_function(ff, fn, chain, driver, implicit=False):
     """Findings of one function reached from the callback.
 
     A code is judged by the condition it is returned on: the innermost if
@@ -450,7 +450,8 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
         return innermost(branches, line)
 
     sites = fn_sites(ff, fn)
-    earlier = driver.tested_before(chain) if driver else set()
+    earlier = driver.tested_before(chain)
+    known = driver.where
 
     def classify(cond):
         """(incompatibility, domain alone, device alone) for a condition."""
@@ -470,7 +471,7 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
     # answer, which is -EINVAL for an incompatibility when it may be.
     helper_path = {}
     for f in facts:
-        if f[0] == "PROP" and driver and f[4] in known and driver.einval(f[4])[0]:
+        if f[0] == "PROP" and f[4] in known and driver.einval(f[4])[0]:
             b = branch(int(f[3]))
             if b:
                 helper_path[b] = f[4]
@@ -560,7 +561,7 @@ def judge_function(ff, fn, chain, implicit=False, known=(), driver=None):
             api = f[4]
             if api in ("PTR_ERR", "PTR_ERR_OR_ZERO"):
                 continue  # the pointer's source is the PROP fact that matters
-            if api in ff.defs or api in known or NOT_ERRNO.match(api):
+            if api in known or NOT_ERRNO.match(api):
                 continue  # a helper (followed, judged on its own returns) or no code
             add("propagated", f[3], f"returns {api}()'s error code unconverted (called at "
                 f"line {f[5]}): it may be an -EINVAL that does not mean incompatible",
@@ -636,12 +637,11 @@ def analyse(root, depth, timeout, paths, jobs, cache=None):
         for r in groups[rel]:
             if r in errors and f"{r}: {errors[r]}" not in d["info"]:
                 d["info"].append(f"{r} not read (its helpers are not followed): {errors[r]}")
-        known = {f for g in group.values() for f in g.defs}
         chains, beyond = reach(group, rel, fn, depth)
         driver = Driver(group, where_defined(group, rel))
         for (hrel, helper), chain in chains.items():
             implicit = helper == fn and bool(IMPLICIT.search(fn + " " + context))
-            for x in judge_function(group[hrel], helper, chain, implicit, known, driver):
+            for x in judge_function(group[hrel], helper, chain, driver, implicit):
                 merge_finding(d["findings"], x)
         for caller, callee in beyond:
             d["info"].append(f"{caller}() returns {callee}()'s result: not followed past depth {depth}")
