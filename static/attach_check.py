@@ -635,8 +635,9 @@ def analyse(root, depth, timeout, paths, jobs, cache=None):
             continue
         group = {r: facts[r] for r in groups[rel] if r in facts}
         for r in groups[rel]:
-            if r in errors and f"{r}: {errors[r]}" not in d["info"]:
-                d["info"].append(f"{r} not read (its helpers are not followed): {errors[r]}")
+            cut = f"{r} not read (its helpers are not followed): {errors.get(r)}"
+            if r in errors and cut not in d["info"]:
+                d["info"].append(cut)
         chains, beyond = reach(group, rel, fn, depth)
         driver = Driver(group, where_defined(group, rel))
         for (hrel, helper), chain in chains.items():
@@ -664,6 +665,8 @@ def ktap(drivers, source):
     for n, name in enumerate(sorted(drivers), 1):
         d = drivers[name]
         lines += [f"    # Subtest: {name}", "    KTAP version 1", f"    1..{len(RULES)}"]
+        # What was not followed: a cut is named, never silent.
+        lines += [f"    # cut: {i}" for i in d["info"]]
         for k, rule in enumerate(RULES, 1):
             if d["not_analysable"]:
                 lines.append(f"    ok {k} static.{name}.{rule} # SKIP not analysable: {d['not_analysable']}")

@@ -140,6 +140,15 @@ def diff_mode():
                "--diff: a patch that does not apply is exit 2, said so", [p.stderr.strip()])
 
 
+def depth_cut():
+    """A call chain cut short by --depth is named in the output, never
+    dropped silently (the default follows 20 calls: helpers.c's four)."""
+    p = run("--ksrc", FIX, "--paths", "helpers.c", "--depth", "1", "--no-cache")
+    result(p.returncode in (0, 1) and "# cut: hlp_prepare() returns hlp_level2()'s result: "
+           "not followed past depth 1" in p.stdout,
+           "--depth: a call not followed is named as a cut", p.stdout.splitlines()[-5:])
+
+
 def bad_input():
     cases = [(["--ksrc", "/nonexistent"], "no such directory"),
              (["--ksrc", FIX, "--paths", "nowhere"], "not under"),
@@ -304,6 +313,7 @@ def names():
 names()
 fixtures()
 diff_mode()
+depth_cut()
 bad_input()
 if os.environ.get("STATIC_SKIP_DEBIAN") != "1":
     tree61, why = tree_of()
