@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libsmartcols.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -779,13 +780,110 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 }
 
 /*
+ * recover with -J, -r or -n: its lines go to stderr (they are for a
+ * person) and stdout gets one table, "recovery", shaped as the dry run's
+ * plan (STEP, DEVICE, VERDICT, DETAIL): what the journal said, the checks
+ * that refused, each device's driver as read back from the kernel, and the
+ * verdict with the exit code.
+ */
+struct outcome {
+	struct libscols_table *tb;	/* NULL: lines only */
+	int saved_stdout;
+};
+
+static void outcome_begin(const struct set_opts *o, struct outcome *oc)
+{
+	oc->tb = NULL;
+	oc->saved_stdout = -1;
+	if (!o->json && !o->raw && !o->noheadings)
+		return;
+	oc->tb = scols_new_table();
+	if (!oc->tb)
+		return;
+	scols_table_new_column(oc->tb, "STEP", 9, 0);
+	scols_table_new_column(oc->tb, "DEVICE", 12, 0);
+	scols_table_new_column(oc->tb, "VERDICT", 8, 0);
+	scols_table_new_column(oc->tb, "DETAIL", 0.6, o->json ? 0 : SCOLS_FL_WRAP);
+	scols_table_enable_json(oc->tb, o->json);
+	scols_table_enable_raw(oc->tb, o->raw);
+	scols_table_enable_noheadings(oc->tb, o->noheadings);
+	scols_table_set_name(oc->tb, "recovery");
+	fflush(stdout);
+	oc->saved_stdout = dup(STDOUT_FILENO);
+	if (oc->saved_stdout >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
+static void outcome_row(struct outcome *oc, const char *step, const char *dev,
+			const char *verdict, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void outcome_row(struct outcome *oc, const char *step, const char *dev,
+			const char *verdict, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+
+	if (!oc->tb)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	row(oc->tb, step, dev, verdict, detail);
+}
+
+/* The verdict row, stdout back, the table: returns @code. */
+static int outcome_end(struct outcome *oc, int code)
+{
+	if (!oc->tb)
+		return code;
+	outcome_row(oc, "verdict", "-", code == EXIT_DONE ? "ok" :
+		    code == EXIT_UNSAFE || code == EXIT_PRIV ? "refused" : "failed", "exit %d", code);
+	fflush(stdout);
+	if (oc->saved_stdout >= 0) {
+		dup2(oc->saved_stdout, STDOUT_FILENO);
+		close(oc->saved_stdout);
+	}
+	scols_print_table(oc->tb);
+	scols_unref_table(oc->tb);
+	oc->tb = NULL;
+	return code;
+}
+
+/* Each device of the journal, its driver as the kernel says now. */
+static void outcome_devices(struct outcome *oc, const struct journal *j)
+{
+	char now[64];
+
+	for (int i = 0; oc->tb && i < j->ndevs; i++) {
+		const struct j_dev *d = &j->devs[i];
+		int ret = dev_driver(j->group, d->addr, now, sizeof(now));
+
+		if (ret == -ENODEV)
+			outcome_row(oc, "device", d->addr, "gone", "no longer in group %d", j->group);
+		else if (ret)
+			outcome_row(oc, "device", d->addr, "unknown", "driver unreadable: %s",
+				    strerror(-ret));
+		else if (!now[0] && d->driver[0])
+			outcome_row(oc, "device", d->addr, "unbound",
+				    "had %s; to bind it: echo %s > /sys/kernel/iommu_groups/%d/"
+				    "devices/%s/subsystem/drivers/%s/bind", d->driver, d->addr,
+				    j->group, d->addr, d->driver);
+		else
+			outcome_row(oc, "device", d->addr, now[0] ? "bound" : "no driver", "%s%s",
+				    now[0] ? now : "none in the journal either",
+				    strcmp(now, d->driver) ? " (not the journal's)" : "");
+	}
+}
+
+/*
  * Whether recover may bring the journal's group to @t: it unbinds a device
  * that has a driver now when the type must be written, or when its driver
  * is not the journal's (bound since, by hand or by another tool). Such a
  * device gets set-type's in-use checks; 0, or EXIT_UNSAFE with the
  * findings printed.
  */
-static int recover_safe(const struct set_opts *o, const struct journal *j, enum group_type t)
+static int recover_safe(const struct set_opts *o, const struct journal *j, enum group_type t,
+			struct outcome *oc)
 {
 	bool write_type = !type_is(group_type_now(j->group), t), any = false;
 	char why[512], drv[64];
@@ -802,6 +900,7 @@ static int recover_safe(const struct set_opts *o, const struct journal *j, enum 
 	if (ia_load("/", &m, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: recover would unbind a device, and cannot check "
 			"it: %s\n", why);
+		outcome_row(oc, "checks", "-", "failed", "cannot check the devices: %s", why);
 		return EXIT_FAILED;
 	}
 	ia_add_names(&m);
@@ -816,11 +915,15 @@ static int recover_safe(const struct set_opts *o, const struct journal *j, enum 
 	if (worst >= V_FORCE) {
 		fprintf(stderr, "iommu-admin: recover would unbind drivers of group %d, and a "
 			"device is in use:\n", j->group);
-		for (int i = 0; i < f.n; i++)
-			if (f.v[i].v == V_REFUSED || (f.v[i].v == V_FORCE && !o->force))
-				fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f.v[i].device,
-					f.v[i].check, f.v[i].text,
-					f.v[i].v == V_FORCE ? " (--force overrides)" : "");
+		for (int i = 0; i < f.n; i++) {
+			if (f.v[i].v != V_REFUSED && (f.v[i].v != V_FORCE || o->force))
+				continue;
+			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f.v[i].device,
+				f.v[i].check, f.v[i].text,
+				f.v[i].v == V_FORCE ? " (--force overrides)" : "");
+			outcome_row(oc, f.v[i].check, f.v[i].device, verdict_name(f.v[i].v), "%s",
+				    f.v[i].text);
+		}
 		fprintf(stderr, "iommu-admin: nothing changed; %s is kept ('recover --discard' "
 			"drops it and leaves everything as it is)\n", JOURNAL);
 	}
@@ -837,7 +940,7 @@ static int recover_safe(const struct set_opts *o, const struct journal *j, enum 
  * leaves said device by device: a device the interrupted change unbound
  * stays unbound, and the line says how to bind it back.
  */
-static int discard(void)
+static int discard(struct outcome *oc)
 {
 	char why[512], now[64];
 	enum group_type now_type;
@@ -847,6 +950,7 @@ static int discard(void)
 	ret = journal_read(JOURNAL, &j, why, sizeof(why));
 	if (ret == -ENOENT) {
 		printf("iommu-admin: nothing to discard (no %s)\n", JOURNAL);
+		outcome_row(oc, "journal", "-", "none", "no %s", JOURNAL);
 		return EXIT_DONE;
 	}
 	now_type = group_type_now(j.group);
@@ -860,8 +964,15 @@ static int discard(void)
 		       "iommu-admin: nothing was changed; what it described is unknown: "
 		       "'iommu-admin list' shows devices without a driver\n", JOURNAL,
 		       ret == -EINVAL ? why : strerror(-ret), JOURNAL_DISCARDED);
+		outcome_row(oc, "journal", "-", "discarded", "could not be read (%s); kept as %s",
+			    ret == -EINVAL ? why : strerror(-ret), JOURNAL_DISCARDED);
 		return EXIT_DONE;
 	}
+	outcome_row(oc, "journal", "-", "discarded",
+		    "set-type of group %d (%s -> %s, pid %ld) stopped at '%s'; kept as %s", j.group,
+		    group_type_name(j.from), group_type_name(j.to), j.pid, phase_name(j.phase),
+		    JOURNAL_DISCARDED);
+	outcome_devices(oc, &j);
 	printf("iommu-admin: discarded the journal of a set-type of group %d (%s -> %s, pid %ld, "
 	       "stopped at '%s'); kept as %s. Nothing was changed: group %d %s %s\n",
 	       j.group, group_type_name(j.from), group_type_name(j.to), j.pid, phase_name(j.phase),
@@ -889,6 +1000,7 @@ static int discard(void)
 
 int cmd_recover(const struct set_opts *o)
 {
+	struct outcome oc;
 	struct journal j;
 	char why[2048];
 	sigset_t old;
@@ -901,33 +1013,39 @@ int cmd_recover(const struct set_opts *o)
 			"the running system\n");
 		return EXIT_USAGE;
 	}
+	outcome_begin(o, &oc);
 	if (check_privilege(why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_PRIV;
+		outcome_row(&oc, "privilege", "-", "refused", "%s", why);
+		return outcome_end(&oc, EXIT_PRIV);
 	}
 	lock = lock_take(true, 0, why, sizeof(why));
 	if (lock < 0) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_FAILED;
+		outcome_row(&oc, "lock", "-", "failed", "%s", why);
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	if (o->discard) {
-		ret = discard();
+		ret = discard(&oc);
 		close(lock);
-		return ret;
+		return outcome_end(&oc, ret);
 	}
 	ret = journal_read(JOURNAL, &j, why, sizeof(why));
 	if (ret == -ENOENT) {
 		if (!o->quiet)
 			printf("iommu-admin: nothing to recover (no %s)\n", JOURNAL);
+		outcome_row(&oc, "journal", "-", "none", "no %s: nothing to recover", JOURNAL);
 		close(lock);
-		return EXIT_DONE;
+		return outcome_end(&oc, EXIT_DONE);
 	}
 	if (ret) {
 		fprintf(stderr, "iommu-admin: %s: %s\niommu-admin: it cannot be applied; "
 			"'iommu-admin recover --discard' drops it and changes nothing\n", JOURNAL,
 			ret == -EINVAL ? why : strerror(-ret));
+		outcome_row(&oc, "journal", "-", "unreadable", "%s; recover --discard drops it",
+			    ret == -EINVAL ? why : strerror(-ret));
 		close(lock);
-		return EXIT_FAILED;
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	/*
 	 * Past the type write, with the new type in place: finish the change
@@ -940,10 +1058,14 @@ int cmd_recover(const struct set_opts *o)
 			"pid %ld) stopped at '%s': %s\n", j.group, group_type_name(j.from),
 			group_type_name(j.to), j.pid, phase_name(j.phase),
 			finish ? "finishing it" : "undoing it");
-	ret = recover_safe(o, &j, finish ? j.to : j.from);
+	snprintf(why, sizeof(why), "group %d", j.group);
+	outcome_row(&oc, "journal", why, finish ? "finish" : "undo",
+		    "set-type %s -> %s (pid %ld) stopped at '%s'", group_type_name(j.from),
+		    group_type_name(j.to), j.pid, phase_name(j.phase));
+	ret = recover_safe(o, &j, finish ? j.to : j.from, &oc);
 	if (ret) {
 		close(lock);
-		return ret;
+		return outcome_end(&oc, ret);
 	}
 	defer_signals(&old);
 	ret = restore(&j, finish ? j.to : j.from, why, sizeof(why));
@@ -954,6 +1076,7 @@ int cmd_recover(const struct set_opts *o)
 		fprintf(stderr, "iommu-admin: recovery incomplete: %s\niommu-admin: %s is kept: "
 			"run recover again once that is fixed, or 'recover --discard' to drop it "
 			"and leave everything as it is\n", why, JOURNAL);
+		outcome_row(&oc, "restore", "-", "failed", "%s; the journal is kept", why);
 	} else {
 		journal_remove(JOURNAL);
 		if (!o->quiet)
@@ -964,5 +1087,8 @@ int cmd_recover(const struct set_opts *o)
 	fflush(stdout);
 	release_signals(&old);
 	close(lock);
-	return ret ? EXIT_FAILED : EXIT_DONE;
+	snprintf(why, sizeof(why), "group %d", j.group);
+	outcome_row(&oc, "type", why, "now", "%s", group_type_name(group_type_now(j.group)));
+	outcome_devices(&oc, &j);
+	return outcome_end(&oc, ret ? EXIT_FAILED : EXIT_DONE);
 }

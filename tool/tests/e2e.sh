@@ -15,7 +15,8 @@
 #                 another mount namespace: the kernel's EBUSY), swap, the
 #                 controller's /dev/nvme0 held open, vfio-pci, the root
 #                 filesystem's 9p transport, a multi-device group on v6.1-v6.3
-#   crashes       kill -9 at every step boundary, then recover (twice)
+#   crashes       kill -9 at every step boundary, then recover (twice); once more,
+#                 recover -J: the outcome as JSON
 #   journals      unreadable, or stale (undoing it would unbind a NIC in
 #                 use): recover refuses, recover --discard changes nothing
 #   signals       SIGTERM and SIGHUP while the device is unbound: held back
@@ -538,8 +539,29 @@ if [ -n "$dma" ]; then
 		fi
 		"$admin" --yes set-type "$dma" "$boot" >/dev/null 2>&1
 	done
+	# The same recovery, told as data: -J puts the outcome on stdout (the
+	# lines go to stderr), each device's driver as read back.
+	p=after-journal
+	[ -n "$drv" ] && p=after-unbind:1
+	bash -c 'IOMMU_ADMIN_TEST_KILL_AT=$1 "$2" --yes set-type "$3" identity >/dev/null 2>&1' \
+		_ "$p" "$admin" "$dma" 2>/dev/null
+	json=$("$admin" -J recover 2>/dev/null)
+	rc=$?
+	want_dev='"verdict": "(bound|no driver)"'
+	[ -n "$drv" ] && want_dev='"verdict": "bound"'
+	if [ "$rc" = 0 ] && grep -qE '"verdict": "(undo|finish)"' <<<"$json" &&
+	   grep -qE "$want_dev" <<<"$json" && grep -q '"detail": "exit 0"' <<<"$json" &&
+	   [ "$(driver_of "$dbus" "$dma")" = "$drv" ]; then
+		ok "recover -J after a kill at $p: the outcome as JSON, each device read back"
+	else
+		nok "recover -J after a kill at $p: the outcome as JSON, each device read back" \
+			"exit $rc" "$json"
+		"$admin" recover >/dev/null 2>&1
+	fi
+	"$admin" --yes set-type "$dma" "$boot" >/dev/null 2>&1
 else
 	skip "kill -9 at each step, then recover" "no edu or mock device in an IOMMU group"
+	skip "recover -J after a kill: the outcome as JSON" "no edu or mock device in an IOMMU group"
 fi
 
 # ---- journals that cannot be applied ----

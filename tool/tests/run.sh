@@ -282,8 +282,55 @@ expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
 expect_out_rc "intel: explain --json is the dry run's plan" intel-dry-nvme.json 0 --sysroot "$i" -J explain nvme0n1 identity
-expect_err "bad input: --json where no table is printed (recover)" 2 "--json is one of list, show, set-type, explain, list-persisted's options" -J recover
-expect_err "bad input: --raw with recover" 2 "--raw is one of list, show, set-type, explain, list-persisted's options" -r recover
+expect_err "bad input: --json where no table is printed (apply)" 2 "--json is one of list, show, set-type, explain, recover, list-persisted's options" -J apply
+expect_err "bad input: --raw with unpersist" 2 "--raw is one of list, show, set-type, explain, recover, list-persisted's options" -r unpersist 3
+# recover -J/-r: the outcome as a table on stdout, the lines on stderr. Each
+# run gets a /run of its own (a tmpfs in a private mount namespace), so
+# nothing here touches this machine's /run/iommu-admin; JOURNAL= is what
+# the directory holds first ("" none).
+recover_table() {	# name want-rc journal-content args... ; then judged by the caller
+	local name=$1 want=$2 journal=$3
+	shift 3
+	rec_out=$(unshare --mount -- sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run || exit 99
+		if [ -n "$1" ]; then mkdir -m 0700 /run/iommu-admin && printf "%s\n" "$1" > /run/iommu-admin/journal; fi
+		shift; exec "$@" 2>/dev/null' sh "$journal" "$admin" "$@")
+	rec_rc=$?
+	[ "$rec_rc" = "$want" ]
+}
+if unshare --mount -- true 2>/dev/null; then
+	if recover_table "" 0 "" -J recover && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["recovery"]
+assert [(r["step"], r["verdict"]) for r in rows] == [("journal", "none"), ("verdict", "ok")], rows' "$rec_out" 2>/dev/null
+	then ok "recover -J without a journal: journal none, verdict ok, exit 0, as JSON on stdout"
+	else nok "recover -J without a journal: journal none, verdict ok, exit 0, as JSON on stdout" "exit $rec_rc" "$rec_out"
+	fi
+	if recover_table "" 1 "garbage" -J recover && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["recovery"]
+assert [(r["step"], r["verdict"]) for r in rows] == [("journal", "unreadable"), ("verdict", "failed")], rows
+assert "recover --discard" in rows[0]["detail"] and rows[1]["detail"] == "exit 1", rows' "$rec_out" 2>/dev/null
+	then ok "recover -J on an unreadable journal: says so and how out, exit 1"
+	else nok "recover -J on an unreadable journal: says so and how out, exit 1" "exit $rec_rc" "$rec_out"
+	fi
+	if recover_table "" 0 "garbage" -J recover --discard && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["recovery"]
+assert [(r["step"], r["verdict"]) for r in rows] == [("journal", "discarded"), ("verdict", "ok")], rows
+assert "journal.discarded" in rows[0]["detail"], rows' "$rec_out" 2>/dev/null
+	then ok "recover -J --discard: the journal set aside, where it is kept, exit 0"
+	else nok "recover -J --discard: the journal set aside, where it is kept, exit 0" "exit $rec_rc" "$rec_out"
+	fi
+	if recover_table "" 0 "" -r -n recover && [ "$rec_out" = "$(printf 'journal - none no\\x20/run/iommu-admin/journal:\\x20nothing\\x20to\\x20recover\nverdict - ok exit\\x200')" ]
+	then ok "recover -r -n: the outcome's rows, raw, no headings"
+	else nok "recover -r -n: the outcome's rows, raw, no headings" "exit $rec_rc" "$rec_out"
+	fi
+else
+	for t in "recover -J without a journal" "recover -J on an unreadable journal" \
+		 "recover -J --discard" "recover -r -n"; do
+		echo "ok $((n += 1)) - $t # SKIP no private mount namespace here (unshare --mount)"
+	done
+fi
 expect_err "bad input: --json with a live set-type" 2 "only with --dry-run" -J set-type --yes 3 identity
 expect_err "bad input: --quiet where there is nothing but output (list)" 2 "--quiet is one of set-type, recover, apply, unpersist's options" --sysroot "$i" -q list
 expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
