@@ -270,6 +270,104 @@ int cmd_explain(const struct set_opts *o, const char *target, const char *type)
 	return ret;
 }
 
+/* ---- set-type and recover as data ---- */
+
+/*
+ * set-type and recover with -J, -r or -n: their lines go to stderr (they
+ * are for a person) and stdout gets one table, shaped as the dry run's
+ * plan (STEP, DEVICE, VERDICT, DETAIL): what was refused and why, or what
+ * the journal said, each device's driver as read back from the kernel, and
+ * the verdict with the exit code.
+ */
+struct outcome {
+	struct libscols_table *tb;	/* NULL: lines only */
+	int saved_stdout;
+};
+
+static void outcome_begin(const struct set_opts *o, struct outcome *oc, const char *name)
+{
+	oc->tb = NULL;
+	oc->saved_stdout = -1;
+	if (!o->json && !o->raw && !o->noheadings)
+		return;
+	oc->tb = scols_new_table();
+	if (!oc->tb)
+		return;
+	scols_table_new_column(oc->tb, "STEP", 9, 0);
+	scols_table_new_column(oc->tb, "DEVICE", 12, 0);
+	scols_table_new_column(oc->tb, "VERDICT", 8, 0);
+	scols_table_new_column(oc->tb, "DETAIL", 0.6, o->json ? 0 : SCOLS_FL_WRAP);
+	scols_table_enable_json(oc->tb, o->json);
+	scols_table_enable_raw(oc->tb, o->raw);
+	scols_table_enable_noheadings(oc->tb, o->noheadings);
+	scols_table_set_name(oc->tb, name);
+	fflush(stdout);
+	oc->saved_stdout = dup(STDOUT_FILENO);
+	if (oc->saved_stdout >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+}
+
+static void outcome_row(struct outcome *oc, const char *step, const char *dev,
+			const char *verdict, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void outcome_row(struct outcome *oc, const char *step, const char *dev,
+			const char *verdict, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+
+	if (!oc->tb)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	row(oc->tb, step, dev, verdict, detail);
+}
+
+/* The verdict row, stdout back, the table: returns @code. */
+static int outcome_end(struct outcome *oc, int code)
+{
+	if (!oc->tb)
+		return code;
+	outcome_row(oc, "verdict", "-", code == EXIT_DONE ? "ok" :
+		    code == EXIT_UNSAFE || code == EXIT_PRIV ? "refused" : "failed", "exit %d", code);
+	fflush(stdout);
+	if (oc->saved_stdout >= 0) {
+		dup2(oc->saved_stdout, STDOUT_FILENO);
+		close(oc->saved_stdout);
+	}
+	scols_print_table(oc->tb);
+	scols_unref_table(oc->tb);
+	oc->tb = NULL;
+	return code;
+}
+
+/* Each device of the journal, its driver as the kernel says now. */
+static void outcome_devices(struct outcome *oc, const struct journal *j)
+{
+	char now[64];
+
+	for (int i = 0; oc->tb && i < j->ndevs; i++) {
+		const struct j_dev *d = &j->devs[i];
+		int ret = dev_driver(j->group, d->addr, now, sizeof(now));
+
+		if (ret == -ENODEV)
+			outcome_row(oc, "device", d->addr, "gone", "no longer in group %d", j->group);
+		else if (ret)
+			outcome_row(oc, "device", d->addr, "unknown", "driver unreadable: %s",
+				    strerror(-ret));
+		else if (!now[0] && d->driver[0])
+			outcome_row(oc, "device", d->addr, "unbound",
+				    "had %s; to bind it: echo %s > /sys/kernel/iommu_groups/%d/"
+				    "devices/%s/subsystem/drivers/%s/bind", d->driver, d->addr,
+				    j->group, d->addr, d->driver);
+		else
+			outcome_row(oc, "device", d->addr, now[0] ? "bound" : "no driver", "%s%s",
+				    now[0] ? now : "none in the journal either",
+				    strcmp(now, d->driver) ? " (not the journal's)" : "");
+	}
+}
+
 /* ---- the lock ---- */
 
 /*
@@ -703,8 +801,27 @@ static void print_refusal(const struct set_opts *o, const struct plan *p)
 	fprintf(stderr, "iommu-admin: nothing changed\n");
 }
 
+/* A refusal's reasons as the outcome's rows: the kernel's rule, the checks. */
+static void outcome_refusal(struct outcome *oc, const struct set_opts *o, const struct plan *p)
+{
+	char grp[32];
+
+	snprintf(grp, sizeof(grp), "group %d", p->g->id);
+	if (p->rule.verdict == RULE_REFUSED)
+		outcome_row(oc, "kernel", grp, "refused", "%s", p->rule.why);
+	if (p->priv[0])
+		outcome_row(oc, "privilege", "-", "refused", "%s", p->priv);
+	for (int i = 0; i < p->f.n; i++) {
+		const struct finding *f = &p->f.v[i];
+
+		if (f->v == V_REFUSED || (f->v == V_FORCE && !o->force))
+			outcome_row(oc, f->check, f->device, verdict_name(f->v), "%s", f->text);
+	}
+}
+
 int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 {
+	struct outcome oc;
 	struct journal j;
 	struct plan p;
 	char why[512];
@@ -722,43 +839,54 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 			type);
 		return EXIT_USAGE;
 	}
+	outcome_begin(o, &oc, "change");
 	if (check_privilege(why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_PRIV;
+		outcome_row(&oc, "privilege", "-", "refused", "%s", why);
+		return outcome_end(&oc, EXIT_PRIV);
 	}
 	lock = lock_take(o->wait, o->wait_limit_s, why, sizeof(why));
 	if (lock < 0) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return lock == -2 ? EXIT_BUSY : EXIT_FAILED;
+		outcome_row(&oc, "lock", "-", lock == -2 ? "busy" : "failed", "%s", why);
+		return outcome_end(&oc, lock == -2 ? EXIT_BUSY : EXIT_FAILED);
 	}
 	if (!access(JOURNAL, F_OK)) {
 		fprintf(stderr, "iommu-admin: an interrupted set-type left %s: run 'iommu-admin "
 			"recover' first\n", JOURNAL);
+		outcome_row(&oc, "journal", "-", "pending", "%s is there: run 'iommu-admin "
+			    "recover' first", JOURNAL);
 		close(lock);
-		return EXIT_FAILED;
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	/* A type recorded that nothing applies at boot would be a silent loss. */
 	if (o->persist && hooks_installed(o->root, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: --persist: %s; nothing changed\n", why);
+		outcome_row(&oc, "persist", "-", "refused", "%s", why);
 		close(lock);
-		return EXIT_FAILED;
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	/* Planned under the lock: what another set-type changed is seen. */
 	ret = plan_make(o, target, type, &p, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
+		outcome_row(&oc, "plan", "-", "failed", "%s", why);
 		close(lock);
-		return ret;
+		return outcome_end(&oc, ret);
 	}
+	snprintf(why, sizeof(why), "group %d", p.g->id);
 	if (p.code) {
 		print_refusal(o, &p);
+		outcome_refusal(&oc, o, &p);
 		ret = p.code;
 	} else if (p.rule.verdict == RULE_NOOP) {
 		if (!o->quiet)
 			printf("iommu-admin: %s\n", p.verdict);
+		outcome_row(&oc, "type", why, "unchanged", "%s", p.verdict);
 		ret = EXIT_DONE;
 	} else if (!consent(o, &p)) {
 		fprintf(stderr, "iommu-admin: not confirmed; nothing changed\n");
+		outcome_row(&oc, "consent", why, "refused", "not confirmed; nothing changed");
 		ret = EXIT_USAGE;
 	} else {
 		sigset_t old;
@@ -771,108 +899,20 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 			       p.nunbind ? "; every device back on its driver" : "");
 		fflush(stdout);
 		release_signals(&old);
+		/* What the kernel says now, whether it was made or rolled back. */
+		outcome_row(&oc, "type", why, ret ? "rolled back" : "changed", "%s -> %s, now %s",
+			    p.g->type_text, group_type_name(p.to),
+			    group_type_name(group_type_now(p.g->id)));
+		outcome_devices(&oc, &j);
 	}
-	if (!ret && o->persist)
+	if (!ret && o->persist) {
 		ret = persist(o, &p);
+		outcome_row(&oc, "persist", why, ret ? "failed" : "recorded", "%s at every boot",
+			    group_type_name(p.to));
+	}
 	plan_free(&p);
 	close(lock);
-	return ret;
-}
-
-/*
- * recover with -J, -r or -n: its lines go to stderr (they are for a
- * person) and stdout gets one table, "recovery", shaped as the dry run's
- * plan (STEP, DEVICE, VERDICT, DETAIL): what the journal said, the checks
- * that refused, each device's driver as read back from the kernel, and the
- * verdict with the exit code.
- */
-struct outcome {
-	struct libscols_table *tb;	/* NULL: lines only */
-	int saved_stdout;
-};
-
-static void outcome_begin(const struct set_opts *o, struct outcome *oc)
-{
-	oc->tb = NULL;
-	oc->saved_stdout = -1;
-	if (!o->json && !o->raw && !o->noheadings)
-		return;
-	oc->tb = scols_new_table();
-	if (!oc->tb)
-		return;
-	scols_table_new_column(oc->tb, "STEP", 9, 0);
-	scols_table_new_column(oc->tb, "DEVICE", 12, 0);
-	scols_table_new_column(oc->tb, "VERDICT", 8, 0);
-	scols_table_new_column(oc->tb, "DETAIL", 0.6, o->json ? 0 : SCOLS_FL_WRAP);
-	scols_table_enable_json(oc->tb, o->json);
-	scols_table_enable_raw(oc->tb, o->raw);
-	scols_table_enable_noheadings(oc->tb, o->noheadings);
-	scols_table_set_name(oc->tb, "recovery");
-	fflush(stdout);
-	oc->saved_stdout = dup(STDOUT_FILENO);
-	if (oc->saved_stdout >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-}
-
-static void outcome_row(struct outcome *oc, const char *step, const char *dev,
-			const char *verdict, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void outcome_row(struct outcome *oc, const char *step, const char *dev,
-			const char *verdict, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
-
-	if (!oc->tb)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	row(oc->tb, step, dev, verdict, detail);
-}
-
-/* The verdict row, stdout back, the table: returns @code. */
-static int outcome_end(struct outcome *oc, int code)
-{
-	if (!oc->tb)
-		return code;
-	outcome_row(oc, "verdict", "-", code == EXIT_DONE ? "ok" :
-		    code == EXIT_UNSAFE || code == EXIT_PRIV ? "refused" : "failed", "exit %d", code);
-	fflush(stdout);
-	if (oc->saved_stdout >= 0) {
-		dup2(oc->saved_stdout, STDOUT_FILENO);
-		close(oc->saved_stdout);
-	}
-	scols_print_table(oc->tb);
-	scols_unref_table(oc->tb);
-	oc->tb = NULL;
-	return code;
-}
-
-/* Each device of the journal, its driver as the kernel says now. */
-static void outcome_devices(struct outcome *oc, const struct journal *j)
-{
-	char now[64];
-
-	for (int i = 0; oc->tb && i < j->ndevs; i++) {
-		const struct j_dev *d = &j->devs[i];
-		int ret = dev_driver(j->group, d->addr, now, sizeof(now));
-
-		if (ret == -ENODEV)
-			outcome_row(oc, "device", d->addr, "gone", "no longer in group %d", j->group);
-		else if (ret)
-			outcome_row(oc, "device", d->addr, "unknown", "driver unreadable: %s",
-				    strerror(-ret));
-		else if (!now[0] && d->driver[0])
-			outcome_row(oc, "device", d->addr, "unbound",
-				    "had %s; to bind it: echo %s > /sys/kernel/iommu_groups/%d/"
-				    "devices/%s/subsystem/drivers/%s/bind", d->driver, d->addr,
-				    j->group, d->addr, d->driver);
-		else
-			outcome_row(oc, "device", d->addr, now[0] ? "bound" : "no driver", "%s%s",
-				    now[0] ? now : "none in the journal either",
-				    strcmp(now, d->driver) ? " (not the journal's)" : "");
-	}
+	return outcome_end(&oc, ret);
 }
 
 /*
@@ -1013,7 +1053,7 @@ int cmd_recover(const struct set_opts *o)
 			"the running system\n");
 		return EXIT_USAGE;
 	}
-	outcome_begin(o, &oc);
+	outcome_begin(o, &oc, "recovery");
 	if (check_privilege(why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
 		outcome_row(&oc, "privilege", "-", "refused", "%s", why);

@@ -84,9 +84,9 @@ struct option_def {
 
 static const struct option_def options[] = {
 	/*
-	 * The commands that print a table (set-type only with --dry-run;
-	 * explain, given one of these, prints its plan as the dry run's table;
-	 * recover its outcome, its lines then going to stderr).
+	 * The commands that print a table: set-type its plan (--dry-run) or
+	 * its outcome, explain its plan as the dry run's table, recover its
+	 * outcome (the lines of a change then go to stderr).
 	 */
 #define TABLES (FOR(CMD_LIST) | FOR(CMD_SHOW) | FOR(CMD_SET_TYPE) | FOR(CMD_EXPLAIN) | \
 		FOR(CMD_RECOVER) | FOR(CMD_LIST_PERSISTED))
@@ -572,12 +572,6 @@ int main(int argc, char **argv)
 				given[i]->long_name, names);
 			return EXIT_USAGE;
 		}
-	}
-	if (inv.cmd == &commands[CMD_SET_TYPE] && !inv.change.dry_run &&
-	    (inv.change.json || inv.change.raw || inv.change.noheadings)) {
-		fprintf(stderr, "iommu-admin: set-type prints a table (--json, --raw, --noheadings) "
-			"only with --dry-run; the change itself reports in lines\n");
-		return EXIT_USAGE;
 	}
 	if (inv.change.dry_run && inv.change.persist) {
 		fprintf(stderr, "iommu-admin: --dry-run changes nothing, --persist records a change: "

@@ -16,7 +16,8 @@
 #                 controller's /dev/nvme0 held open, vfio-pci, the root
 #                 filesystem's 9p transport, a multi-device group on v6.1-v6.3
 #   crashes       kill -9 at every step boundary, then recover (twice); once more,
-#                 recover -J: the outcome as JSON
+#                 recover -J: the outcome as JSON (and set-type -J, after the
+#                 round trips)
 #   journals      unreadable, or stale (undoing it would unbind a NIC in
 #                 use): recover refuses, recover --discard changes nothing
 #   signals       SIGTERM and SIGHUP while the device is unbound: held back
@@ -177,10 +178,26 @@ if [ -n "$dma" ]; then
 	else
 		nok "dma device: same type again is nothing to do" "exit $rc" "$out"
 	fi
+	# The change told as data: -J puts the outcome on stdout, its lines on
+	# stderr; the type and each device as the kernel says after it.
+	drv=$(driver_of "$dbus" "$dma")
+	want_dev='"verdict": "(bound|no driver)"'
+	[ -n "$drv" ] && want_dev="\"verdict\": \"bound\""
+	json=$("$admin" -J --yes set-type "$dma" identity 2>/dev/null)
+	rc=$?
+	if [ "$rc" = 0 ] && grep -q '"verdict": "changed"' <<<"$json" &&
+	   grep -q "now identity" <<<"$json" && grep -qE "$want_dev" <<<"$json" &&
+	   grep -q '"detail": "exit 0"' <<<"$json" && [ "$(type_of "$g")" = identity ]; then
+		ok "dma device: set-type -J, the outcome as JSON"
+	else
+		nok "dma device: set-type -J, the outcome as JSON" "exit $rc" "$json"
+	fi
+	"$admin" --yes set-type "$dma" "$boot" >/dev/null 2>&1
 else
 	skip "dma device: to identity, DMA verified" "no edu or mock device in an IOMMU group"
 	skip "dma device: back to the boot type, DMA verified" "no edu or mock device in an IOMMU group"
 	skip "dma device: same type again is nothing to do" "no edu or mock device in an IOMMU group"
+	skip "dma device: set-type -J, the outcome as JSON" "no edu or mock device in an IOMMU group"
 fi
 
 # nvme: a pattern on the disk must read back after each change.

@@ -331,7 +331,20 @@ else
 		echo "ok $((n += 1)) - $t # SKIP no private mount namespace here (unshare --mount)"
 	done
 fi
-expect_err "bad input: --json with a live set-type" 2 "only with --dry-run" -J set-type --yes 3 identity
+if setpriv --bounding-set=-sys_admin,-sys_rawio true 2>/dev/null; then
+	out=$(setpriv --bounding-set=-sys_admin,-sys_rawio "$admin" -J set-type --yes 99999 identity 2>/dev/null)
+	rc=$?
+	if [ $rc = 6 ] && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["change"]
+assert [(r["step"], r["verdict"]) for r in rows] == [("privilege", "refused"), ("verdict", "refused")], rows
+assert "CAP_SYS_ADMIN" in rows[0]["detail"] and rows[1]["detail"] == "exit 6", rows' "$out" 2>/dev/null
+	then ok "set-type -J refused for want of a capability: the outcome as JSON, exit 6"
+	else nok "set-type -J refused for want of a capability: the outcome as JSON, exit 6" "exit $rc" "$out"
+	fi
+else
+	echo "ok $((n += 1)) - set-type -J refused for want of a capability # SKIP setpriv cannot drop capabilities here"
+fi
 expect_err "bad input: --quiet where there is nothing but output (list)" 2 "--quiet is one of set-type, recover, apply, unpersist's options" --sysroot "$i" -q list
 expect_err "bad input: --discard is recover's" 2 "--discard is one of recover's options" --sysroot "$i" --discard set-type 3 identity
 expect_err "bad input: --yes is set-type's" 2 "set-type's options" --sysroot "$i" --yes list
