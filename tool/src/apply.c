@@ -30,26 +30,32 @@ static const struct ia_group *group_of(const struct ia_model *m, const char *add
 int cmd_apply(const struct set_opts *o, const char *only)
 {
 	struct set_opts so = *o;
+	struct outcome oc;
 	struct ia_model m;
 	struct wishes w;
 	char why[512];
 	int worst = EXIT_DONE, done[P_MAX] = { 0 }, ndone = 0;
 
+	/* With -J: one row per entry here; each change's own table is not printed. */
+	outcome_begin(o, &oc, "apply");
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_FAILED;
+		outcome_row(&oc, "config", "-", "unreadable", "%s", why);
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	if (ia_load(o->sysroot, &m, why, sizeof(why))) {
 		/* No IOMMU groups at all: nothing a wish can apply to. */
+		outcome_row(&oc, "groups", "-", only ? "none" : "unreadable", "%s", why);
 		if (only)
-			return EXIT_DONE;
+			return outcome_end(&oc, EXIT_DONE);
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_FAILED;
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	so.yes = true;
 	so.wait = true;
 	so.force = false;
 	so.persist = false;
+	so.json = so.raw = so.noheadings = false;
 	for (int i = 0; i < w.n; i++) {
 		const struct ia_group *g;
 		int ret, seen = 0;
@@ -61,12 +67,17 @@ int cmd_apply(const struct set_opts *o, const char *only)
 			if (!o->quiet)
 				printf("iommu-admin: %s: not present, %s not applied\n", w.v[i].addr,
 				       group_type_name(w.v[i].type));
+			outcome_row(&oc, "entry", w.v[i].addr, "absent", "not present, %s not applied",
+				    group_type_name(w.v[i].type));
 			continue;
 		}
 		for (int k = 0; k < ndone; k++)
 			seen |= done[k] == g->id;
-		if (seen || g->type == w.v[i].type)
+		if (seen || g->type == w.v[i].type) {
+			outcome_row(&oc, "entry", w.v[i].addr, "in place", "group %d is %s", g->id,
+				    seen ? "handled by an entry above" : g->type_text);
 			continue;
+		}
 		/*
 		 * An auto entry (written by hand, or by a version that recorded
 		 * them): the kernel chose the group's type at boot, which is
@@ -76,15 +87,20 @@ int cmd_apply(const struct set_opts *o, const char *only)
 			if (!o->quiet)
 				printf("iommu-admin: %s: auto is the kernel's own choice, made at boot: "
 				       "nothing to apply (unpersist drops the entry)\n", w.v[i].addr);
+			outcome_row(&oc, "entry", w.v[i].addr, "auto", "the kernel's own choice, made "
+				    "at boot: nothing to apply");
 			continue;
 		}
 		done[ndone++] = g->id;
 		ret = cmd_set_type(&so, w.v[i].addr, group_type_name(w.v[i].type));
+		outcome_row(&oc, "entry", w.v[i].addr, ret ? "not applied" : "applied",
+			    "group %d: %s -> %s, set-type exit %d", g->id, g->type_text,
+			    group_type_name(w.v[i].type), ret);
 		if (ret > worst)
 			worst = ret;
 	}
 	ia_free(&m);
-	return worst;
+	return outcome_end(&oc, worst);
 }
 
 int cmd_unpersist(const struct set_opts *o, const char *target)

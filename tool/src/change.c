@@ -279,12 +279,7 @@ int cmd_explain(const struct set_opts *o, const char *target, const char *type)
  * the journal said, each device's driver as read back from the kernel, and
  * the verdict with the exit code.
  */
-struct outcome {
-	struct libscols_table *tb;	/* NULL: lines only */
-	int saved_stdout;
-};
-
-static void outcome_begin(const struct set_opts *o, struct outcome *oc, const char *name)
+void outcome_begin(const struct set_opts *o, struct outcome *oc, const char *name)
 {
 	oc->tb = NULL;
 	oc->saved_stdout = -1;
@@ -307,11 +302,8 @@ static void outcome_begin(const struct set_opts *o, struct outcome *oc, const ch
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 }
 
-static void outcome_row(struct outcome *oc, const char *step, const char *dev,
-			const char *verdict, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void outcome_row(struct outcome *oc, const char *step, const char *dev,
-			const char *verdict, const char *fmt, ...)
+void outcome_row(struct outcome *oc, const char *step, const char *dev, const char *verdict,
+		 const char *fmt, ...)
 {
 	char detail[1024];
 	va_list ap;
@@ -324,8 +316,7 @@ static void outcome_row(struct outcome *oc, const char *step, const char *dev,
 	row(oc->tb, step, dev, verdict, detail);
 }
 
-/* The verdict row, stdout back, the table: returns @code. */
-static int outcome_end(struct outcome *oc, int code)
+int outcome_end(struct outcome *oc, int code)
 {
 	if (!oc->tb)
 		return code;

@@ -3,6 +3,7 @@
 #ifndef IA_CHANGE_H
 #define IA_CHANGE_H
 
+#include <libsmartcols.h>
 #include <stdbool.h>
 
 /* Exit codes (iommu-admin.8). */
@@ -26,6 +27,23 @@ struct set_opts {
 	bool quiet;		/* apply: one line per change */
 	bool discard;		/* recover: drop the journal, change nothing */
 };
+
+/*
+ * A command's outcome as a table (with -J, -r or -n), shaped as the dry
+ * run's plan (STEP, DEVICE, VERDICT, DETAIL): from outcome_begin() to
+ * outcome_end() stdout goes to stderr (the lines are for a person), then
+ * the table, ended by a verdict row with the exit code, is printed on
+ * stdout. Without those options these do nothing.
+ */
+struct outcome {
+	struct libscols_table *tb;	/* NULL: lines only */
+	int saved_stdout;
+};
+void outcome_begin(const struct set_opts *o, struct outcome *oc, const char *name);
+void outcome_row(struct outcome *oc, const char *step, const char *dev, const char *verdict,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The verdict row, stdout back, the table: returns @code. */
+int outcome_end(struct outcome *oc, int code);
 
 int cmd_set_type(const struct set_opts *o, const char *target, const char *type);
 int cmd_explain(const struct set_opts *o, const char *target, const char *type);

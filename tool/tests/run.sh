@@ -282,8 +282,8 @@ expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
 expect_out_rc "intel: explain --json is the dry run's plan" intel-dry-nvme.json 0 --sysroot "$i" -J explain nvme0n1 identity
-expect_err "bad input: --json where no table is printed (apply)" 2 "--json is one of list, show, set-type, explain, recover, list-persisted's options" -J apply
-expect_err "bad input: --raw with unpersist" 2 "--raw is one of list, show, set-type, explain, recover, list-persisted's options" -r unpersist 3
+expect_err "bad input: --json where no table is printed (unpersist)" 2 "--json is one of list, show, set-type, explain, recover, apply, list-persisted's options" -J unpersist 3
+expect_err "bad input: --raw with unpersist" 2 "--raw is one of list, show, set-type, explain, recover, apply, list-persisted's options" -r unpersist 3
 # recover -J/-r: the outcome as a table on stdout, the lines on stderr. Each
 # run gets a /run of its own (a tmpfs in a private mount namespace), so
 # nothing here touches this machine's /run/iommu-admin; JOURNAL= is what
@@ -400,6 +400,19 @@ printf '0000:00:03.0 auto\n' > "$pr/etc/iommu-admin/types.conf"
 expect_err "persisted: apply with an auto entry has nothing to do" 0 \
 	"0000:00:03.0: auto is the kernel's own choice, made at boot: nothing to apply" \
 	--root "$pr" --sysroot "$i" apply
+# apply -J: a row per entry (absent, already in place, auto), the verdict.
+printf '0000:00:1e.0 identity\n0000:00:02.0 DMA-FQ\n0000:00:03.0 auto\n' > "$pr/etc/iommu-admin/types.conf"
+out=$("$admin" -J --root "$pr" --sysroot "$i" apply 2>/dev/null)
+rc=$?
+if [ $rc = 0 ] && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["apply"]
+got = [(r["step"], r["device"], r["verdict"]) for r in rows]
+assert got == [("entry", "0000:00:1e.0", "absent"), ("entry", "0000:00:02.0", "in place"),
+               ("entry", "0000:00:03.0", "auto"), ("verdict", "-", "ok")], got' "$out" 2>/dev/null
+then ok "persisted: apply -J, a row per entry and the verdict"
+else nok "persisted: apply -J, a row per entry and the verdict" "exit $rc" "$out"
+fi
 printf '0000:00:02.0 passthrough\n' > "$pr/etc/iommu-admin/types.conf"
 expect_err "persisted: a bad type is named with its line" 1 "line 1: want DEVICE TYPE" --root "$pr" --sysroot "$i" list-persisted
 rm -rf "$fake"
