@@ -105,14 +105,17 @@ int cmd_apply(const struct set_opts *o, const char *only)
 
 int cmd_unpersist(const struct set_opts *o, const char *target)
 {
+	struct outcome oc;
 	struct ia_model m;
 	struct wishes w;
 	char why[512];
 	int dropped = 0;
 
+	outcome_begin(o, &oc, "unpersist");
 	if (wishes_load(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_FAILED;
+		outcome_row(&oc, "config", "-", "unreadable", "%s", why);
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	/* A wish for a device that is gone can still be dropped by its name. */
 	dropped = wishes_drop(&w, target);
@@ -128,16 +131,20 @@ int cmd_unpersist(const struct set_opts *o, const char *target)
 	if (!dropped) {
 		fprintf(stderr, "iommu-admin: no persisted type for '%s' (list-persisted shows "
 			"them)\n", target);
-		return EXIT_USAGE;
+		outcome_row(&oc, "entry", target, "none", "no persisted type for it");
+		return outcome_end(&oc, EXIT_USAGE);
 	}
 	if (wishes_save(o->root, &w, why, sizeof(why))) {
 		fprintf(stderr, "iommu-admin: %s\n", why);
-		return EXIT_FAILED;
+		outcome_row(&oc, "config", "-", "failed", "%s", why);
+		return outcome_end(&oc, EXIT_FAILED);
 	}
 	if (!o->quiet)
 		printf("iommu-admin: dropped %d persisted entr%s; the current types are "
 		       "unchanged\n", dropped, dropped == 1 ? "y" : "ies");
-	return EXIT_DONE;
+	outcome_row(&oc, "entry", target, "dropped", "%d persisted entr%s dropped; the current "
+		    "types are unchanged", dropped, dropped == 1 ? "y" : "ies");
+	return outcome_end(&oc, EXIT_DONE);
 }
 
 int cmd_list_persisted(const struct set_opts *o)

@@ -85,11 +85,12 @@ struct option_def {
 static const struct option_def options[] = {
 	/*
 	 * The commands that print a table: set-type its plan (--dry-run) or
-	 * its outcome, explain its plan as the dry run's table, recover and
-	 * apply their outcome (the lines of a change then go to stderr).
+	 * its outcome, explain its plan as the dry run's table, recover,
+	 * apply and unpersist their outcome (their lines then go to stderr).
+	 * Every command but --help and --version.
 	 */
 #define TABLES (FOR(CMD_LIST) | FOR(CMD_SHOW) | FOR(CMD_SET_TYPE) | FOR(CMD_EXPLAIN) | \
-		FOR(CMD_RECOVER) | FOR(CMD_APPLY) | FOR(CMD_LIST_PERSISTED))
+		FOR(CMD_RECOVER) | FOR(CMD_APPLY) | FOR(CMD_UNPERSIST) | FOR(CMD_LIST_PERSISTED))
 	{ OPT_JSON, 'J', "json", NULL, "JSON output", TABLES, true, false },
 	{ OPT_RAW, 'r', "raw", NULL, "raw output", TABLES, true, false },
 	{ OPT_NOHEADINGS, 'n', "noheadings", NULL, "no column headings", TABLES, true, false },

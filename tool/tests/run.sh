@@ -282,8 +282,6 @@ expect_err "bad input: --wait=0" 2 "--wait=0: not a number of seconds" --wait=0 
 expect_err "bad input: recover below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover
 expect_err "bad input: recover --discard below --sysroot" 2 "recover acts only on the running system" --sysroot "$i" recover --discard
 expect_out_rc "intel: explain --json is the dry run's plan" intel-dry-nvme.json 0 --sysroot "$i" -J explain nvme0n1 identity
-expect_err "bad input: --json where no table is printed (unpersist)" 2 "--json is one of list, show, set-type, explain, recover, apply, list-persisted's options" -J unpersist 3
-expect_err "bad input: --raw with unpersist" 2 "--raw is one of list, show, set-type, explain, recover, apply, list-persisted's options" -r unpersist 3
 # recover -J/-r: the outcome as a table on stdout, the lines on stderr. Each
 # run gets a /run of its own (a tmpfs in a private mount namespace), so
 # nothing here touches this machine's /run/iommu-admin; JOURNAL= is what
@@ -378,6 +376,18 @@ expect_out "persisted: list against the intel tree" persist-list.txt --root "$pr
 expect_err "persisted: unpersist an unknown target" 2 "no persisted type for '00:04.0'" --root "$pr" --sysroot "$i" unpersist 00:04.0
 expect_err "persisted: unpersist by group number" 0 "dropped 1 persisted entry" --root "$pr" --sysroot "$i" unpersist 2
 expect_err "persisted: unpersist an absent device by name" 0 "dropped 1 persisted entry" --root "$pr" --sysroot "$i" unpersist 0000:00:1e.0
+printf '0000:00:1c.0 DMA\n' >> "$pr/etc/iommu-admin/types.conf"
+out=$("$admin" -J --root "$pr" --sysroot "$i" unpersist 0000:00:1c.0 2>/dev/null)
+rc=$?
+if [ $rc = 0 ] && python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])["unpersist"]
+assert [(r["step"], r["device"], r["verdict"]) for r in rows] == [
+    ("entry", "0000:00:1c.0", "dropped"), ("verdict", "-", "ok")], rows' "$out" 2>/dev/null &&
+   ! grep -q 1c.0 "$pr/etc/iommu-admin/types.conf"
+then ok "persisted: unpersist -J, what was dropped and the verdict"
+else nok "persisted: unpersist -J, what was dropped and the verdict" "exit $rc" "$out"
+fi
 printf '0000:00:1d.0 DMA\n' >> "$pr/etc/iommu-admin/types.conf"
 out=$("$admin" --root "$pr" --sysroot "$i" -q unpersist 0000:00:1d.0 2>&1)
 if [ $? = 0 ] && [ -z "$out" ] && ! grep -q 1d.0 "$pr/etc/iommu-admin/types.conf"; then
