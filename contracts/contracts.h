@@ -22,7 +22,7 @@ static inline bool attach_code_listed(int neg)
 {
 	static const struct { int code; } listed[] = {
 		{ 0 },
-#define ATTACH_CODE(code, meaning) { -code },
+#define ATTACH_CODE(code, meaning, kind) { -code },
 #include "attach_rules.def"
 	};
 
@@ -35,7 +35,7 @@ static inline bool attach_code_listed(int neg)
 /* "0 EINVAL ENOMEM ...": the table, for messages. */
 static inline const char *attach_codes_text(void)
 {
-#define ATTACH_CODE(code, meaning) " " #code
+#define ATTACH_CODE(code, meaning, kind) " " #code
 	return "0"
 #include "attach_rules.def"
 		;

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # at the top of each file give them.
 FIELDS = {
     "ATTACH_RULE": ("letter", "text"),
-    "ATTACH_CODE": ("code", "meaning"),
+    "ATTACH_CODE": ("code", "meaning", "kind"),
     "ATTACH_CHECK": ("fixture", "test", "rule"),
     "ATTACH_PROVOKED": ("test", "provocation", "rule"),
     "STATIC_CHECK": ("finding", "rules", "severity"),
@@ -99,6 +99,15 @@ def attach_rules():
 def attach_codes():
     """The errno names the attach contract lists besides 0."""
     return [r.code for r in read("attach_rules")["ATTACH_CODE"]]
+
+
+def attach_code_kinds():
+    """{kind: [code, ...]} of the contract's codes (incompatible,
+    resource, in_use, device)."""
+    kinds = {}
+    for r in read("attach_rules")["ATTACH_CODE"]:
+        kinds.setdefault(r.kind, []).append(r.code)
+    return kinds
 
 
 @functools.lru_cache(maxsize=None)

@@ -68,6 +68,12 @@ COCCI_KEY = _cocci_key()
 DEFAULT_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
                              "iommu-conformance", "static-facts")
 ALLOWED = set(contracts.attach_codes())
+KINDS = contracts.attach_code_kinds()
+# The incompatibility's one code, the codes of a resource run out, and the
+# code of a device that cannot change domain (contracts/attach_rules.def).
+INCOMPAT, = KINDS["incompatible"]
+RESOURCE = set(KINDS["resource"])
+IN_USE = set(KINDS["in_use"])
 LETTERS = {finding: "".join(rules) for finding, rules in contracts.static_checks().items()}
 RULES = list(LETTERS)
 SEVERITY = contracts.static_severities()
@@ -382,7 +388,7 @@ class Driver:
         may, tests = False, set()
         for line, code, _ in fn_sites(ff, fn):
             b = innermost(branches, line)
-            if code != "EINVAL" or not b:
+            if code != INCOMPAT or not b:
                 continue
             tests |= tests_of(b[2])
             # An incompatibility answer: its test reads the domain.
@@ -409,7 +415,7 @@ class Driver:
             branches = fn_branches(ff, caller)
             for line, code, _ in fn_sites(ff, caller):
                 b = innermost(branches, line)
-                if code == "EINVAL" and line < at and b:
+                if code == INCOMPAT and line < at and b:
                     done |= tests_of(b[2])
             for f in ff.by_fn.get(caller, []):
                 if f[0] == "PROP" and f[4] in self.where and int(f[5]) < at:
@@ -485,12 +491,12 @@ def judge_function(ff, fn, chain, driver, implicit=False):
         # Every test of the condition already answered (a conjunction with
         # one new test is a new question).
         again = tests_of(cond) if tests_of(cond) <= earlier else set()
-        if again and (code == "EINVAL" or incompat):
+        if again and (code == INCOMPAT or incompat):
             add("refused_earlier", line, f"-{code}{when}{at}: not reachable with the question "
                 f"open: {', '.join(sorted(again))} was already answered with -EINVAL on the way "
                 "here", stmt, "info")
             refused_earlier.add(b)
-        elif code == "EINVAL":
+        elif code == INCOMPAT:
             if dev and ASSERT.match(cond):
                 add("einval_device", line, f"-EINVAL{when}{at}: an assertion of the driver's "
                     "own state, which should not happen", stmt, "info")
@@ -503,11 +509,11 @@ def judge_function(ff, fn, chain, driver, implicit=False):
                 unsure_path.add(b)
             else:
                 incompat_path.add(b)
-        elif incompat and code not in ("ENOMEM", "ENOSPC"):
+        elif incompat and code not in RESOURCE:
             add("incompat_code", line, f"-{code}{when}{at}: the condition compares the domain "
                 "with the device or its IOMMU, an incompatibility, whose code is -EINVAL", stmt)
             incompat_path.add(b)
-        elif domain_alone and code == "EBUSY":
+        elif domain_alone and code in IN_USE:
             add("incompat_code", line, f"-EBUSY{when}{at}: the condition reads only the domain, "
                 "while -EBUSY means the device cannot change domain; a domain this device "
                 "cannot join is an incompatibility, whose code is -EINVAL", stmt)
@@ -733,7 +739,7 @@ def explain(drivers):
             out.append(f"  finding   {x['rule']}: {x['detail']}")
             out += [f"  path      {v}" for v in x["via"]]
             out.append(f"  statement {x['statement']}")
-            out.append(f"  clause    {clause} (SPEC §1; -EINVAL: {codes['EINVAL']})")
+            out.append(f"  clause    {clause} (SPEC §1; -{INCOMPAT}: {codes[INCOMPAT]})")
             out.append(f"  why       {WHY[x['rule']]}")
             out.append("")
     return "\n".join(out) + ("\n" if out else "no violation\n")
