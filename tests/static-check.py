@@ -32,6 +32,12 @@ def result(ok, name, detail=()):
         print(f"# {d}")
 
 
+def skip(name, why):
+    global n
+    n += 1
+    print(f"ok {n} - {name} # SKIP {why}")
+
+
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, CHECK, *args], capture_output=True, text=True, cwd=cwd)
 
@@ -286,8 +292,10 @@ def corpora(first_drivers):
         with open(os.path.join(tree, ".version")) as f:
             have = f.read().strip()
         if source.split()[-1] != have:
-            result(False, f"corpus {name}: labelled on {source}, the tree is {have}",
-                   ["the suite serves another version now: label its findings again"])
+            # The suite moved on (sid keeps only its newest source): not a
+            # regression of the check, and not scored either: said as a SKIP.
+            skip(f"corpus {name}: scored", f"labelled on {source}, the suite now serves "
+                 f"{have}: label its findings again")
             continue
         drivers = first_drivers if suite is None else check_tree(tree)[0]
         if drivers is None:
