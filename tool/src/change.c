@@ -321,7 +321,8 @@ int outcome_end(struct outcome *oc, int code)
 	if (!oc->tb)
 		return code;
 	outcome_row(oc, "verdict", "-", code == EXIT_DONE ? "ok" :
-		    code == EXIT_UNSAFE || code == EXIT_PRIV ? "refused" : "failed", "exit %d", code);
+		    code == EXIT_UNSAFE || code == EXIT_KERNEL || code == EXIT_PRIV ? "refused" :
+		    "failed", "exit %d", code);
 	fflush(stdout);
 	if (oc->saved_stdout >= 0) {
 		dup2(oc->saved_stdout, STDOUT_FILENO);
@@ -333,29 +334,39 @@ int outcome_end(struct outcome *oc, int code)
 	return code;
 }
 
-/* Each device of the journal, its driver as the kernel says now. */
-static void outcome_devices(struct outcome *oc, const struct journal *j)
+/*
+ * Each device of the journal as the kernel has it now, read once: a row
+ * (a one-word verdict), and with @lines a line for a person; for a device
+ * the change left unbound, the command that binds it back.
+ */
+static void outcome_devices(struct outcome *oc, const struct journal *j, bool lines)
 {
-	char now[64];
+	char now[64], text[512];
+	const char *v;
 
-	for (int i = 0; oc->tb && i < j->ndevs; i++) {
+	for (int i = 0; (oc->tb || lines) && i < j->ndevs; i++) {
 		const struct j_dev *d = &j->devs[i];
 		int ret = dev_driver(j->group, d->addr, now, sizeof(now));
 
-		if (ret == -ENODEV)
-			outcome_row(oc, "device", d->addr, "gone", "no longer in group %d", j->group);
-		else if (ret)
-			outcome_row(oc, "device", d->addr, "unknown", "driver unreadable: %s",
-				    strerror(-ret));
-		else if (!now[0] && d->driver[0])
-			outcome_row(oc, "device", d->addr, "unbound",
-				    "had %s; to bind it: echo %s > /sys/kernel/iommu_groups/%d/"
-				    "devices/%s/subsystem/drivers/%s/bind", d->driver, d->addr,
-				    j->group, d->addr, d->driver);
-		else
-			outcome_row(oc, "device", d->addr, now[0] ? "bound" : "no driver", "%s%s",
-				    now[0] ? now : "none in the journal either",
-				    strcmp(now, d->driver) ? " (not the journal's)" : "");
+		if (ret == -ENODEV) {
+			v = "gone";
+			snprintf(text, sizeof(text), "no longer in group %d", j->group);
+		} else if (ret) {
+			v = "unknown";
+			snprintf(text, sizeof(text), "its driver unreadable (%s)", strerror(-ret));
+		} else if (!now[0] && d->driver[0]) {
+			v = "unbound";
+			snprintf(text, sizeof(text), "no driver (it had %s; to bind it: echo %s > "
+				 "/sys/kernel/iommu_groups/%d/devices/%s/subsystem/drivers/%s/bind)",
+				 d->driver, d->addr, j->group, d->addr, d->driver);
+		} else {
+			v = now[0] ? "bound" : "no driver";
+			snprintf(text, sizeof(text), "%s%s", now[0] ? now : "no driver",
+				 strcmp(now, d->driver) ? " (changed since the journal)" : "");
+		}
+		if (lines)
+			printf("  %s: %s\n", d->addr, text);
+		outcome_row(oc, "device", d->addr, v, "%s", text);
 	}
 }
 
@@ -776,38 +787,36 @@ static int persist(const struct set_opts *o, const struct plan *p)
 	return EXIT_DONE;
 }
 
-static void print_refusal(const struct set_opts *o, const struct plan *p)
+/*
+ * A finding that refuses the change (--force lifts V_FORCE ones): said as
+ * a line, escaped, and as an outcome row. Whether it refused.
+ */
+static bool refusing(const struct set_opts *o, const struct finding *f, struct outcome *oc)
 {
-	char esc[sizeof(p->f.v[0].text) * 4];
+	char esc[sizeof(f->text) * 4];
 
-	fprintf(stderr, "iommu-admin: group %d: %s\n", p->g->id, p->verdict);
-	for (int i = 0; i < p->f.n; i++) {
-		const struct finding *f = &p->f.v[i];
-
-		if (f->v == V_REFUSED || (f->v == V_FORCE && !o->force))
-			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f->device, f->check,
-				safe_text(f->text, esc, sizeof(esc)),
-				f->v == V_FORCE ? " (--force overrides)" : "");
-	}
-	fprintf(stderr, "iommu-admin: nothing changed\n");
+	if (f->v != V_REFUSED && (f->v != V_FORCE || o->force))
+		return false;
+	fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f->device, f->check,
+		safe_text(f->text, esc, sizeof(esc)), f->v == V_FORCE ? " (--force overrides)" : "");
+	outcome_row(oc, f->check, f->device, verdict_name(f->v), "%s", f->text);
+	return true;
 }
 
-/* A refusal's reasons as the outcome's rows: the kernel's rule, the checks. */
-static void outcome_refusal(struct outcome *oc, const struct set_opts *o, const struct plan *p)
+/* Why set-type refused, as lines and as the outcome's rows. */
+static void print_refusal(const struct set_opts *o, const struct plan *p, struct outcome *oc)
 {
 	char grp[32];
 
+	fprintf(stderr, "iommu-admin: group %d: %s\n", p->g->id, p->verdict);
 	snprintf(grp, sizeof(grp), "group %d", p->g->id);
 	if (p->rule.verdict == RULE_REFUSED)
 		outcome_row(oc, "kernel", grp, "refused", "%s", p->rule.why);
 	if (p->priv[0])
 		outcome_row(oc, "privilege", "-", "refused", "%s", p->priv);
-	for (int i = 0; i < p->f.n; i++) {
-		const struct finding *f = &p->f.v[i];
-
-		if (f->v == V_REFUSED || (f->v == V_FORCE && !o->force))
-			outcome_row(oc, f->check, f->device, verdict_name(f->v), "%s", f->text);
-	}
+	for (int i = 0; i < p->f.n; i++)
+		refusing(o, &p->f.v[i], oc);
+	fprintf(stderr, "iommu-admin: nothing changed\n");
 }
 
 int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
@@ -867,8 +876,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 	}
 	snprintf(why, sizeof(why), "group %d", p.g->id);
 	if (p.code) {
-		print_refusal(o, &p);
-		outcome_refusal(&oc, o, &p);
+		print_refusal(o, &p, &oc);
 		ret = p.code;
 	} else if (p.rule.verdict == RULE_NOOP) {
 		if (!o->quiet)
@@ -894,7 +902,7 @@ int cmd_set_type(const struct set_opts *o, const char *target, const char *type)
 		outcome_row(&oc, "type", why, ret ? "rolled back" : "changed", "%s -> %s, now %s",
 			    p.g->type_text, group_type_name(p.to),
 			    group_type_name(group_type_now(p.g->id)));
-		outcome_devices(&oc, &j);
+		outcome_devices(&oc, &j, false);
 	}
 	if (!ret && o->persist) {
 		ret = persist(o, &p);
@@ -946,15 +954,8 @@ static int recover_safe(const struct set_opts *o, const struct journal *j, enum 
 	if (worst >= V_FORCE) {
 		fprintf(stderr, "iommu-admin: recover would unbind drivers of group %d, and a "
 			"device is in use:\n", j->group);
-		for (int i = 0; i < f.n; i++) {
-			if (f.v[i].v != V_REFUSED && (f.v[i].v != V_FORCE || o->force))
-				continue;
-			fprintf(stderr, "iommu-admin:   %s %s: %s%s\n", f.v[i].device,
-				f.v[i].check, f.v[i].text,
-				f.v[i].v == V_FORCE ? " (--force overrides)" : "");
-			outcome_row(oc, f.v[i].check, f.v[i].device, verdict_name(f.v[i].v), "%s",
-				    f.v[i].text);
-		}
+		for (int i = 0; i < f.n; i++)
+			refusing(o, &f.v[i], oc);
 		fprintf(stderr, "iommu-admin: nothing changed; %s is kept ('recover --discard' "
 			"drops it and leaves everything as it is)\n", JOURNAL);
 	}
@@ -973,7 +974,7 @@ static int recover_safe(const struct set_opts *o, const struct journal *j, enum 
  */
 static int discard(struct outcome *oc)
 {
-	char why[512], now[64];
+	char why[512];
 	enum group_type now_type;
 	struct journal j;
 	int ret;
@@ -1003,29 +1004,13 @@ static int discard(struct outcome *oc)
 		    "set-type of group %d (%s -> %s, pid %ld) stopped at '%s'; kept as %s", j.group,
 		    group_type_name(j.from), group_type_name(j.to), j.pid, phase_name(j.phase),
 		    JOURNAL_DISCARDED);
-	outcome_devices(oc, &j);
 	printf("iommu-admin: discarded the journal of a set-type of group %d (%s -> %s, pid %ld, "
 	       "stopped at '%s'); kept as %s. Nothing was changed: group %d %s %s\n",
 	       j.group, group_type_name(j.from), group_type_name(j.to), j.pid, phase_name(j.phase),
 	       JOURNAL_DISCARDED, j.group, now_type == GROUP_TYPE_UNKNOWN ? "has" : "is",
 	       now_type == GROUP_TYPE_UNKNOWN ? "no readable type (gone?)" :
 	       group_type_name(now_type));
-	for (int i = 0; i < j.ndevs; i++) {
-		const struct j_dev *d = &j.devs[i];
-
-		ret = dev_driver(j.group, d->addr, now, sizeof(now));
-		if (ret == -ENODEV)
-			printf("  %s: no longer in group %d\n", d->addr, j.group);
-		else if (ret)
-			printf("  %s: its driver unreadable (%s)\n", d->addr, strerror(-ret));
-		else if (!now[0] && d->driver[0])
-			printf("  %s: no driver (it had %s; to bind it: echo %s > "
-			       "/sys/kernel/iommu_groups/%d/devices/%s/subsystem/drivers/%s/bind)\n",
-			       d->addr, d->driver, d->addr, j.group, d->addr, d->driver);
-		else
-			printf("  %s: %s%s\n", d->addr, now[0] ? now : "no driver",
-			       strcmp(now, d->driver) ? " (changed since the journal)" : "");
-	}
+	outcome_devices(oc, &j, true);
 	return EXIT_DONE;
 }
 
@@ -1120,6 +1105,6 @@ int cmd_recover(const struct set_opts *o)
 	close(lock);
 	snprintf(why, sizeof(why), "group %d", j.group);
 	outcome_row(&oc, "type", why, "now", "%s", group_type_name(group_type_now(j.group)));
-	outcome_devices(&oc, &j);
+	outcome_devices(&oc, &j, false);
 	return outcome_end(&oc, ret ? EXIT_FAILED : EXIT_DONE);
 }
