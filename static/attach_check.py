@@ -490,7 +490,8 @@ def judge_function(ff, fn, chain, driver, implicit=False):
         at = f" (returned at line {ret})" if ret != line else ""
         # Every test of the condition already answered (a conjunction with
         # one new test is a new question).
-        again = tests_of(cond) if tests_of(cond) <= earlier else set()
+        tests = tests_of(cond)
+        again = tests if tests <= earlier else set()
         if again and (code == INCOMPAT or incompat):
             add("refused_earlier", line, f"-{code}{when}{at}: not reachable with the question "
                 f"open: {', '.join(sorted(again))} was already answered with -EINVAL on the way "
@@ -514,8 +515,8 @@ def judge_function(ff, fn, chain, driver, implicit=False):
                 "with the device or its IOMMU, an incompatibility, whose code is -EINVAL", stmt)
             incompat_path.add(b)
         elif domain_alone and code in IN_USE:
-            add("incompat_code", line, f"-EBUSY{when}{at}: the condition reads only the domain, "
-                "while -EBUSY means the device cannot change domain; a domain this device "
+            add("incompat_code", line, f"-{code}{when}{at}: the condition reads only the domain, "
+                f"while -{code} means the device cannot change domain; a domain this device "
                 "cannot join is an incompatibility, whose code is -EINVAL", stmt)
             incompat_path.add(b)
         else:
