@@ -89,28 +89,10 @@ if [ -z "$kbchroot" ] && [ ! -e "$kb/.done" ]; then
 fi
 
 # The guest's userland: busybox (static) for the initramfs and the tools,
-# bash (static) for the runner; empty directories the init mounts over.
+# bash (static) for the runner (ci/guest/userland.sh).
 root=$a/root-$kver
-if [ ! -e "$root/.done" ]; then
-	rm -rf "$root" && mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,run,lib/modules,mnt}
-	cp "$bb/bin/busybox" "$root/bin/busybox"
-	cp "$bash_static/bin/bash-static" "$root/bin/bash"
-	# The applets the runner and the scripts it runs call.
-	for ap in sh sed tr cat grep awk mount umount mountpoint insmod rmmod modprobe lsmod \
-		  sysctl timeout sleep date readlink basename dirname seq head tail sort wc \
-		  mkdir rm ls cut printf kill ps find dmesg poweroff sync uname echo env \
-		  realpath stat cmp dd chmod ln cp mv true false test expr id tee xargs; do
-		ln -sf busybox "$root/bin/$ap"
-	done
-	for ap in insmod rmmod modprobe lsmod sysctl poweroff; do
-		ln -sf ../bin/busybox "$root/sbin/$ap"
-	done
-	touch "$root/.done"
-fi
-# The host paths the guest binds into its root must exist there as mount points.
-for p in "$(realpath "$here/..")" "$out"; do
-	mkdir -p "$root$p"
-done
+"$here/guest/userland.sh" "$root" "$bb" "$bash_static" "$(realpath "$here/..")" "$out" ||
+	die "cannot make the arm64 userland"
 
 cat > "$out/kernel-aarch64.env" <<ENV
 KVER='$kver'

@@ -3,6 +3,7 @@
 # Install, once, the Debian packages a job needs. Usage: deps.sh JOB...
 # Jobs: gate (VMs, kernel packages, report), build (compilers), check,
 # static (Coccinelle), tool (iommu-admin), arm64 (the smmuv3 topology),
+# riscv64 (the riscv topology),
 # dist (kernels of other Debian suites: ci/suite.sh, ci/kbuild.sh),
 # pipeline (gitlab-ci-local's shell executor: ci/pipeline-local.sh).
 # Only missing packages are installed, and the script says which.
@@ -16,6 +17,8 @@ declare -A pkgs=(
 	[static]="coccinelle python3 xz-utils patch"
 	[dist]="mmdebstrap zstd xz-utils debian-archive-keyring"
 	[arm64]="qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+	# The riscv topology's static selftests (its QEMU comes with QEMU=sid)
+	[riscv64]="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
 	[tool]="libsmartcols-dev libudev-dev libnl-route-3-dev libcap-ng-dev pkg-config clang scdoc"
 	[dkms]="dkms linux-headers-amd64"
 	[pipeline]="rsync git"

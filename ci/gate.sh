@@ -24,7 +24,9 @@
 #   LEAVE_OUT="amd/tool/tests/e2e.sh"   these programs of these topologies
 #                            not run, each named with its reason in the report
 #                            (make check runs iommu-admin's e2e once per driver)
-#   ARM64=0                  leave out the arm64 topology (smmuv3)
+#   ARM64=0                  leave out the arm64 topologies (smmuv3...)
+#   RISCV64=0                leave out the riscv64 topology (riscv; only
+#                            with DIST=, a suite with a riscv64 port)
 #   QEMU=system|bookworm-backports   which QEMU (ci/qemu.sh): this machine's
 #                            7.2, or 10.0 unpacked from bookworm-backports;
 #                            a topology needing a newer one is left out, saying so
@@ -97,7 +99,7 @@ printf "RUN_ID='%s'\nSTARTED='%s'\n" "$(cat /proc/sys/kernel/random/uuid)" \
 "$here/qemu.sh" "$out" || fail "no usable QEMU (QEMU=${QEMU:-system}; see above)"
 # shellcheck source=/dev/null
 . "$out/qemu.env"
-export QEMU_BINDIR QEMU_DATADIR QEMU_VERSION
+export QEMU_BINDIR QEMU_DATADIR QEMU_VERSION QEMU_EFI_AARCH64
 "$here/kernel.sh" "$out" || fail "no usable kernel (see above)"
 # shellcheck source=/dev/null
 . "$out/kernel.env"
@@ -106,15 +108,24 @@ ksft=$(SOURCE_SUITE=${DIST:-} SOURCE_KVER=$KVER "$here/ksft.sh") || fail "no kse
 
 # This kernel's topologies: those whose "requires" its .config has, with
 # the debug programs added on a debug build (ci/lib/topology.py).
-# arm64 (smmuv3) follows Debian's own kernel: the same version's arm64 build.
+# arm64 (smmuv3) follows Debian's own kernel: the same version's arm64 build;
+# riscv64 the same in a suite with a riscv64 port (DIST=), whose .config
+# decides its topology's requirements.
 arches=x86_64
+kconfigs=()
 if [ -z "${KERNEL:-}${KERNEL_DEB:-}${KERNEL_VERSION:-}" ] && [ "${ARM64:-1}" = 1 ]; then
 	arches=x86_64,aarch64
+fi
+if [ -z "${KERNEL:-}${KERNEL_DEB:-}${KERNEL_VERSION:-}" ] && [ -n "${DIST:-}" ] &&
+	[ "${RISCV64:-1}" = 1 ] && rvconfig=$("$here/riscv64.sh" --config "$KVER" 2>/dev/null); then
+	arches+=,riscv64
+	kconfigs=(--kconfig-arch "riscv64=$rvconfig")
 fi
 cfg=$out/topologies.cfg
 # What is left out, and why, goes to the screen and to the report.
 avail=$(python3 "$here/lib/topology.py" effective --left-out "$out/left-out.json" \
-	--leave-out "${LEAVE_OUT:-}" "$here/topologies.cfg" "$cfg" "$KBUILD/.config" "$arches" "${PROGRAMS:-}")
+	--leave-out "${LEAVE_OUT:-}" "${kconfigs[@]}" "$here/topologies.cfg" "$cfg" "$KBUILD/.config" \
+	"$arches" "${PROGRAMS:-}")
 rc=$?
 [ $rc -eq 0 ] || fail "cannot make this run's topologies (see above)"
 topos=
@@ -170,38 +181,44 @@ make -s -C "$root/tool" OUT="$bin" SBINDIR="$bin" "$bin/iommu-admin" "$bin/iommu
 initrd=$out/initramfs-$KVER.cpio.gz
 "$here/guest/mkinitramfs.sh" "$MODROOT" "$KVER" "$initrd" || fail "cannot build the guest initramfs"
 
-# The arm64 side, when an arm64 topology runs: its kernel, our modules
-# cross-built against it, static selftests, its initramfs (ci/arm64.sh).
-aenv=
-# shellcheck disable=SC2086
-if python3 - "$cfg" $topos <<'PY'
+# Another architecture's side, when one of its topologies runs: its
+# kernel, our modules cross-built against it, static selftests, its
+# initramfs (ci/arm64.sh, ci/riscv64.sh). Per architecture: Debian's
+# name, the kernel's ARCH, the GNU triplet.
+declare -A DEBARCH=([aarch64]=arm64 [riscv64]=riscv64)
+declare -A KARCH=([aarch64]=arm64 [riscv64]=riscv)
+declare -A TRIPLET=([aarch64]=aarch64-linux-gnu [riscv64]=riscv64-linux-gnu)
+foreign_envs=()
+for arch in aarch64 riscv64; do
+	# shellcheck disable=SC2086
+	python3 - "$cfg" "$arch" $topos <<'PY' || continue
 import configparser, sys
 c = configparser.ConfigParser(interpolation=None)
 c.read(sys.argv[1])
-sys.exit(0 if any(c[t].get("arch") == "aarch64" for t in sys.argv[2:]) else 1)
+sys.exit(0 if any(c[t].get("arch") == sys.argv[2] for t in sys.argv[3:]) else 1)
 PY
-then
-	"$here/deps.sh" arm64 || fail "cannot install what the arm64 lane needs"
-	"$here/arm64.sh" "$out" "$KVER" || fail "no arm64 kernel (see above)"
-	# Its variables as A_KVER, A_KBUILD...: KVER and the rest stay amd64's.
-	eval "$(sed 's/^/A_/' "$out/kernel-aarch64.env")"
-	echo "gate: building test modules and selftests for $A_KVER (arm64)"
-	make -s -C "$root/kmod-helpers" KBUILD="$A_KBUILD" KBUILD_CHROOT="${A_KBUILD_CHROOT:-}" \
-		OUT="$out/kmod/$A_KVER" ARCH=arm64 \
-		CROSS_COMPILE=aarch64-linux-gnu- KERNELRELEASE="$A_KVER" >>"$out/build.log" 2>&1 ||
-		{ tail -n 30 "$out/build.log" >&2; fail "the test modules do not build for $A_KVER"; }
-	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/bin-aarch64" \
-		CC=aarch64-linux-gnu-gcc LDFLAGS=-static >>"$out/build.log" 2>&1 ||
-		{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build for arm64"; }
-	BUSYBOX=$A_BUSYBOX EXTRA_MODULES=virtio_console "$here/guest/mkinitramfs.sh" "$A_MODROOT" \
-		"$A_KVER" "$out/initramfs-$A_KVER.cpio.gz" || fail "cannot build the arm64 initramfs"
-	cat >> "$out/kernel-aarch64.env" <<ENV
-INITRD='$out/initramfs-$A_KVER.cpio.gz'
-BIN='$out/bin-aarch64'
-KMOD='$out/kmod/$A_KVER'
+	deb=${DEBARCH[$arch]}
+	"$here/deps.sh" "$deb" || fail "cannot install what the $deb lane needs"
+	"$here/$deb.sh" "$out" "$KVER" || fail "no $deb kernel (see above)"
+	# Its variables as F_KVER, F_KBUILD...: KVER and the rest stay amd64's.
+	eval "$(sed 's/^/F_/' "$out/kernel-$arch.env")"
+	echo "gate: building test modules and selftests for $F_KVER ($deb)"
+	make -s -C "$root/kmod-helpers" KBUILD="$F_KBUILD" KBUILD_CHROOT="${F_KBUILD_CHROOT:-}" \
+		OUT="$out/kmod/$F_KVER" ARCH="${KARCH[$arch]}" \
+		CROSS_COMPILE="${TRIPLET[$arch]}-" KERNELRELEASE="$F_KVER" >>"$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log" >&2; fail "the test modules do not build for $F_KVER"; }
+	make -s -C "$root/selftests" KSFT_DIR="$ksft" OUTPUT="$out/bin-$arch" \
+		CC="${TRIPLET[$arch]}-gcc" LDFLAGS=-static >>"$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log" >&2; fail "the selftests do not build for $deb"; }
+	BUSYBOX=$F_BUSYBOX EXTRA_MODULES=virtio_console "$here/guest/mkinitramfs.sh" "$F_MODROOT" \
+		"$F_KVER" "$out/initramfs-$F_KVER.cpio.gz" || fail "cannot build the $deb initramfs"
+	cat >> "$out/kernel-$arch.env" <<ENV
+INITRD='$out/initramfs-$F_KVER.cpio.gz'
+BIN='$out/bin-$arch'
+KMOD='$out/kmod/$F_KVER'
 ENV
-	aenv="--kernel-env-aarch64 $out/kernel-aarch64.env"
-fi
+	foreign_envs+=(--kernel-env-foreign "$arch=$out/kernel-$arch.env")
+done
 # bench/gate boots the VMs itself, from what is built so far.
 [ "${GATE_BUILD_ONLY:-0}" = 0 ] || exit 0
 
@@ -209,7 +226,7 @@ fi
 python3 "$here/vmrun.py" --cfg "$cfg" --kernel-env "$out/kernel.env" \
 	--initrd "$initrd" --repo "$root" --bin "$bin" --kmod "$kmod" --out "$out" \
 	--timeout "${GATE_TIMEOUT:-900}" --test-limit "${TEST_TIMEOUT:-$ksft_limit}" \
-	--cores "$(nproc)" --guest-env "$genv" $aenv $topos || fail "could not run the VMs"
+	--cores "$(nproc)" --guest-env "$genv" "${foreign_envs[@]}" $topos || fail "could not run the VMs"
 
 # The static check beside the dynamic verdicts, on the same kernel's
 # source: KSRC=, or Debian's linux-source when it is the booted package's

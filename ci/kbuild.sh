@@ -17,12 +17,13 @@
 #
 # The headers' .kernelvariables name the compiler (x86_64-linux-gnu-gcc-14...).
 #
-# arm64 (a cross build, as Debian supports it): the same amd64 chroot with
-# the suite's aarch64 cross compiler installed in it, the arm64 headers and
-# -common, and the amd64 linux-kbuild (its tools run on this machine).
+# arm64 and riscv64 (cross builds, as Debian supports them): the same amd64
+# chroot with the suite's cross compiler for that architecture installed in
+# it, that architecture's headers and -common, and the amd64 linux-kbuild
+# (its tools run on this machine).
 #
 # Usage: kbuild.sh SUITE KVER [ARCH]   (SUITE as in ci/suite.sh; KVER e.g.
-# 6.12.117+deb13-amd64; ARCH amd64 or arm64)
+# 6.12.117+deb13-amd64; ARCH amd64, arm64 or riscv64)
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 suite=${1:?usage: kbuild.sh SUITE KVER [ARCH]}
@@ -31,7 +32,9 @@ arch=${3:-amd64}
 # shellcheck source=ci/suite.sh
 . "$here/suite.sh"
 die() { echo "kbuild: $*" >&2; exit 2; }
-case $arch in amd64|arm64) ;; *) die "ARCH=$arch: amd64 or arm64" ;; esac
+# Each foreign architecture's GNU triplet: its cross compiler's suffix.
+declare -A TRIPLET=([arm64]=aarch64-linux-gnu [riscv64]=riscv64-linux-gnu)
+case $arch in amd64|arm64|riscv64) ;; *) die "ARCH=$arch: amd64, arm64 or riscv64" ;; esac
 suite_init "$suite" "$arch"
 
 hdr=linux-headers-$kver
@@ -47,7 +50,7 @@ kbuildpkg=$(suite_cache depends "$hdr" | awk '/Depends: linux-kbuild-/ { print $
 # The chroot is amd64's, with the compiler amd64's headers want.
 hpkgs=("$hdr" "$common")
 if [ "$arch" != amd64 ]; then
-	cross=${cc%-for-host}-aarch64-linux-gnu
+	cross=${cc%-for-host}-${TRIPLET[$arch]}
 	suite_init "$suite" amd64
 	cc=$(suite_cache depends "linux-headers-${kver%-"$arch"}-amd64" 2>/dev/null |
 		awk '/Depends: gcc-[0-9]+/ { print $2; exit }')
@@ -56,16 +59,8 @@ fi
 root=$cache/chroot/$suite-$cc
 if [ ! -e "$root/.done" ]; then
 	echo "kbuild: making a $suite chroot with $cc in $root (once, a few minutes)" >&2
-	# mmdebstrap wants the target's parent to exist (a fresh cache has none).
-	rm -rf "$root" && mkdir -p "$(dirname "$root")"
-	mirrors=()
-	for part in ${ICG_SUITES[$suite]}; do mirrors+=("deb $ICG_MIRROR $part main"); done
-	# experimental's packages install with sid's around them.
-	base=${ICG_SUITES[$suite]%% *}
-	[ "$suite" != experimental ] || base=sid
-	mmdebstrap --quiet --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
-		--include="$cc,make,libc6-dev,pahole,kmod,xz-utils,zstd" \
-		"$base" "$root" "${mirrors[@]}" >&2 || die "mmdebstrap of $suite failed"
+	suite_chroot "$suite" "$root" "$cc,make,libc6-dev,pahole,kmod,xz-utils,zstd" ||
+		die "mmdebstrap of $suite failed"
 	touch "$root/.done"
 fi
 if [ ! -e "$root/.done-$kver" ]; then

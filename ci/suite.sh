@@ -63,6 +63,21 @@ suite_init() {
 	fi
 }
 
+# suite_chroot SUITE ROOT PKG,PKG... [MMDEBSTRAP_ARG...]: a minimal chroot
+# of SUITE in ROOT (mmdebstrap) with those packages; ROOT is made anew.
+suite_chroot() {
+	local s=$1 root=$2 inc=$3 part base mirrors=()
+	shift 3
+	# mmdebstrap wants the target's parent to exist (a fresh cache has none).
+	rm -rf "$root" && mkdir -p "$(dirname "$root")"
+	for part in ${ICG_SUITES[$s]}; do mirrors+=("deb $ICG_MIRROR $part main"); done
+	# experimental's packages install with sid's around them.
+	base=${ICG_SUITES[$s]%% *}
+	[ "$s" != experimental ] || base=sid
+	mmdebstrap --quiet --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
+		"$@" --include="$inc" "$base" "$root" "${mirrors[@]}" >&2
+}
+
 suite_apt() { apt-get -q "${SUITE_APTOPTS[@]}" "$@"; }
 suite_cache() { apt-cache "${SUITE_APTOPTS[@]}" "$@"; }
 

@@ -27,7 +27,12 @@ import console  # noqa: E402
 import envfile  # noqa: E402
 import topology  # noqa: E402
 
-QEMU = {"x86_64": "qemu-system-x86_64", "aarch64": "qemu-system-aarch64"}
+QEMU = {"x86_64": "qemu-system-x86_64", "aarch64": "qemu-system-aarch64",
+        "riscv64": "qemu-system-riscv64"}
+# The console UART of each foreign architecture's virt machine (arm64's
+# PL011, riscv's 16550), and the CPU model TCG runs there.
+FOREIGN_CONSOLE = {"aarch64": "ttyAMA0", "riscv64": "ttyS0"}
+FOREIGN_CPU = {"aarch64": ["-cpu", "max"], "riscv64": []}
 RUNNER_DONE = "# icg-runner-done"
 # Seconds a guest may take to power off once its runner has finished.
 POWEROFF_GRACE = 120
@@ -52,7 +57,10 @@ def guest_params(t, a, kenv, bare):
         "topo": t.name, "repo": a.repo, "bin": bindir, "kmod": kmod,
         "modroot": kenv["MODROOT"], "programs": ",".join(t.programs),
         "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
-        "limit": str(a.test_limit), "env": a.guest_env or "-",
+        "limit": str(a.test_limit),
+        # The run's NAME=VALUE list, and what the kernel's lane adds
+        # (ci/riscv64.sh: a kernel without DMA domains).
+        "env": ",".join(filter(None, [a.guest_env, kenv.get("GUEST_ENV", "")])) or "-",
         "chroot": kenv.get("CHROOT", "-") if foreign else "-",
         "bare": "1" if bare else "0",
     }
@@ -77,14 +85,15 @@ def command(t, a, kenv, scratch, stem, envfile):
     foreign = t.arch != "x86_64"
     initrd = kenv["INITRD"] if foreign else a.initrd
     if foreign:
-        # arm64 virt: one UART (the console); results on a virtio console.
-        console = "ttyAMA0"
+        # arm64 and riscv virt: one UART (the console); results on a
+        # virtio console.
+        console = FOREIGN_CONSOLE[t.arch]
         results_dev = "/dev/hvc0"
         results = ["-serial", f"file:{stem}.console.log",
                    "-device", "virtio-serial-pci",
                    "-chardev", f"file,id=results,path={stem}.ktap",
                    "-device", "virtconsole,chardev=results"]
-        machine = ["-cpu", "max"]
+        machine = FOREIGN_CPU[t.arch]
     else:
         console = "ttyS0"
         results_dev = "/dev/ttyS1"
@@ -99,7 +108,13 @@ def command(t, a, kenv, scratch, stem, envfile):
     # directory searched before this machine's firmware.
     qemu = os.path.join(os.environ.get("QEMU_BINDIR") or "", QEMU[t.arch])
     datadir = ["-L", os.environ["QEMU_DATADIR"]] if os.environ.get("QEMU_DATADIR") else []
-    return [qemu, *datadir, "-accel", "tcg", "-M", t.machine, *machine,
+    # UEFI (ACPI tables: what arm64 needs to find SMMUs on extra root
+    # buses); it boots the -kernel it is given. The topology was left out
+    # when the run has none (topology.unmet()).
+    firmware = []
+    if t.firmware == "efi":
+        firmware = ["-bios", os.environ.get(f"QEMU_EFI_{t.arch.upper()}", "")]
+    return [qemu, *datadir, "-accel", "tcg", "-M", t.machine, *machine, *firmware,
             "-m", str(t.memory), "-smp", str(t.smp),
             "-nodefaults", "-display", "none", "-no-reboot",
             "-kernel", kenv["VMLINUZ"], "-initrd", initrd,
@@ -157,10 +172,10 @@ def boot_once(t, a, kenv, bare, stem):
     os.makedirs(scratch, exist_ok=True)
     img = os.path.join(scratch, "nvme.img")
     # --keep-disks: a second boot of the same VM sees the first one's disk.
-    if "nvme" in t.devices and not (a.keep_disks and os.path.exists(img)):
+    if t.has_device("nvme") and not (a.keep_disks and os.path.exists(img)):
         with open(img, "wb") as f:
             f.truncate(64 << 20)
-    for ext in (".console.log", ".ktap"):
+    for ext in (".console.log", ".ktap", ".firmware.log"):
         if os.path.exists(stem + ext):
             os.unlink(stem + ext)
     guest_env = stem + ".guest.env"
@@ -173,10 +188,7 @@ def boot_once(t, a, kenv, bare, stem):
     status = wait_guest(proc, stem + ".ktap", a.timeout)
     qout, _ = proc.communicate()
     took = time.monotonic() - start
-    ktap = ""
-    if os.path.exists(stem + ".ktap"):
-        with open(stem + ".ktap", errors="replace") as f:
-            ktap = f.read()
+    ktap = set_firmware_output_aside(stem)
     if status is None:
         if proc.returncode != 0:
             status = "qemu-error"
@@ -192,6 +204,25 @@ def boot_once(t, a, kenv, bare, stem):
     print(f"vm: {t.name}{' (bare)' if bare else ''}: {status} in {took:.1f} s",
           flush=True)
     return info
+
+
+def set_firmware_output_aside(stem):
+    """The results channel's text, from its KTAP version line on. UEFI
+    (arm64's EDK2) also drives the virtio console the results go to and
+    writes its screen set-up there first: that goes to .firmware.log."""
+    try:
+        with open(stem + ".ktap", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    at = text.find("KTAP version")
+    if at > 0:
+        with open(stem + ".firmware.log", "w") as f:
+            f.write(text[:at])
+        text = text[at:]
+        with open(stem + ".ktap", "w") as f:
+            f.write(text)
+    return text
 
 
 def runner_done(path):
@@ -226,8 +257,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cfg", required=True)
     p.add_argument("--kernel-env", required=True)
-    p.add_argument("--kernel-env-aarch64", default="",
-                   help="the arm64 kernel, initramfs, programs and userland (ci/arm64.sh)")
+    p.add_argument("--kernel-env-foreign", action="append", default=[], metavar="ARCH=FILE",
+                   help="another architecture's kernel, initramfs, programs and userland "
+                        "(ci/arm64.sh: aarch64, ci/riscv64.sh: riscv64)")
     p.add_argument("--initrd", required=True)
     p.add_argument("--repo", required=True)
     p.add_argument("--bin", required=True, help="selftest programs directory")
@@ -256,12 +288,16 @@ def main():
         raise SystemExit(f"vmrun: unknown topology {', '.join(unknown)} "
                          f"(known: {', '.join(topos)})")
     kenvs = {"x86_64": envfile.read(a.kernel_env)}
-    if a.kernel_env_aarch64:
-        kenvs["aarch64"] = envfile.read(a.kernel_env_aarch64)
+    for pair in a.kernel_env_foreign:
+        arch, sep, path = pair.partition("=")
+        if not sep or arch not in FOREIGN_CONSOLE:
+            raise SystemExit(f"vmrun: --kernel-env-foreign {pair}: want ARCH=FILE, ARCH one of "
+                             f"{', '.join(FOREIGN_CONSOLE)}")
+        kenvs[arch] = envfile.read(path)
     missing = sorted({topos[n].arch for n in names} - set(kenvs))
     if missing:
         raise SystemExit(f"vmrun: no kernel for {', '.join(missing)} "
-                         "(--kernel-env-aarch64: ci/arm64.sh)")
+                         "(--kernel-env-foreign ARCH=FILE: ci/arm64.sh, ci/riscv64.sh)")
     os.makedirs(a.out, exist_ok=True)
     # TCG runs a thread per vCPU: more vCPUs than cores only slows all.
     jobs = max(1, a.cores // max(topos[n].smp for n in names))

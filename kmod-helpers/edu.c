@@ -314,9 +314,17 @@ static int iconf_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->mmio = pcim_iomap_table(pdev)[0];
 	if ((readl(edu->mmio + EDU_ID) & 0xff) != 0xed)
 		return -ENODEV;
+	/*
+	 * Untranslated (identity), a 28-bit device cannot reach RAM above
+	 * 256 MiB (arm64 virt: 1 GiB, riscv virt: 2 GiB): the device is not
+	 * usable here, which the driver core takes silently as -ENODEV; the
+	 * reason goes to the log at info level.
+	 */
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
-	if (ret)
-		return ret;
+	if (ret) {
+		dev_info(&pdev->dev, "28-bit DMA refused (%d): RAM is out of its reach here\n", ret);
+		return -ENODEV;
+	}
 	pci_set_master(pdev);
 	mutex_init(&edu->lock);
 	pci_set_drvdata(pdev, edu);

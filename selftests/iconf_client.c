@@ -120,6 +120,39 @@ int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
 	return ret;
 }
 
+/* Where @bdf's "iommu" link leads ("" when it has none). */
+static void iommu_of(const char *bdf, char *out, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	snprintf(out, len, "%s", realpath(path, real) ? real : "");
+}
+
+int pci_edu_behind_other_iommu(const char *bdf, char *other, size_t len)
+{
+	char mine[PATH_MAX], theirs[PATH_MAX];
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -errno;
+	iommu_of(bdf, mine, sizeof(mine));
+	while (mine[0] && ret && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || read_hex(de->d_name, "vendor") != 0x1234 ||
+		    read_hex(de->d_name, "device") != 0x11e8)
+			continue;
+		iommu_of(de->d_name, theirs, sizeof(theirs));
+		if (theirs[0] && strcmp(mine, theirs)) {
+			snprintf(other, len, "%s", de->d_name);
+			ret = 0;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
 int pci_unbind(const char *bdf)
 {
 	char path[PATH_MAX];
@@ -192,6 +225,8 @@ const char *iommu_driver(void)
 		return "amd";
 	if (class_has("smmu3.", NULL, 0))
 		return "arm-smmu-v3";
+	if (class_has("riscv-iommu@", NULL, 0))
+		return "riscv";
 	/*
 	 * A kernel with the driver built in has its directory with no vIOMMU:
 	 * only a bound virtio device says there is one.
@@ -232,32 +267,39 @@ int mock_width(void)
 	return atoi(buf);
 }
 
-static long long intel_reg(const char *reg)
+/*
+ * An intel IOMMU register as sysfs shows it (hex), in @val. 0, or -1 when
+ * there is none. Unsigned: a register with bit 63 set (QEMU 11.1's CAP)
+ * would saturate strtoll() to LLONG_MAX, every field then reading as ones.
+ */
+static int intel_reg(const char *reg, unsigned long long *val)
 {
-	char name[64], path[PATH_MAX], buf[64];
+	char name[64], path[PATH_MAX], buf[64], *end;
 
 	if (!class_has("dmar", name, sizeof(name)))
 		return -1;
 	snprintf(path, sizeof(path), "/sys/class/iommu/%s/intel-iommu/%s", name, reg);
 	if (sysfs_read_str(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	return strtoll(buf, NULL, 16);
+	errno = 0;
+	*val = strtoull(buf, &end, 16);
+	return errno || end == buf ? -1 : 0;
 }
 
 int intel_width(void)
 {
-	long long cap = intel_reg("cap");
+	unsigned long long cap;
 
 	/* VT-d spec: CAP_REG bits 21:16 hold MGAW - 1. */
-	return cap < 0 ? -1 : (int)((cap >> 16) & 0x3f) + 1;
+	return intel_reg("cap", &cap) ? -1 : (int)((cap >> 16) & 0x3f) + 1;
 }
 
 int intel_snoop_control(void)
 {
-	long long ecap = intel_reg("ecap");
+	unsigned long long ecap;
 
 	/* VT-d spec: ECAP_REG bit 7 is SC, snoop control. */
-	return ecap < 0 ? -1 : (int)((ecap >> 7) & 1);
+	return intel_reg("ecap", &ecap) ? -1 : (int)((ecap >> 7) & 1);
 }
 
 void kmsg_mark(struct kmsg_window *w)

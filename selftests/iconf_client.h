@@ -62,6 +62,11 @@ static inline int sys_ioctl_val(int fd, unsigned long req, unsigned long val)
  */
 int pci_find(unsigned int vendor, const unsigned int *devices, char *bdf,
 	     size_t bdflen, char *driver, size_t drvlen);
+/*
+ * An edu device behind another IOMMU instance than @bdf (their sysfs
+ * "iommu" links lead to different IOMMUs). 0 and @other filled, or -ENOENT.
+ */
+int pci_edu_behind_other_iommu(const char *bdf, char *other, size_t len);
 /* Unbind @bdf from its driver / bind it to @driver. 0 or -errno. */
 int pci_unbind(const char *bdf);
 int pci_bind(const char *bdf, const char *driver);

@@ -363,6 +363,8 @@ static const char *provoke_width(struct __test_metadata *_metadata,
 		return why;
 	}
 	ASSERT_LT(0, width) TH_LOG("cannot read the %s IOMMU's address width", drv);
+	/* No IOVA lies beyond a 64-bit width: nothing to provoke. */
+	ASSERT_GT(64, width) TH_LOG("the %s IOMMU claims a %d-bit address width", drv, width);
 	p->dom = new_domain(_metadata, self->fd, self->dev);
 	iova = 1ULL << width;
 	ret = _iconf_map(self->fd, p->dom, iova, 4096);
@@ -444,6 +446,37 @@ static const char *provoke_amd_v2(struct __test_metadata *_metadata,
 	}
 	TH_LOG("domain %u is an IOMMUv2 domain; the device's default domain is not identity",
 	       p->dom);
+	p->expect_ok = false;
+	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
+	TH_LOG("attach: %s", errno_name(p->ret));
+	p->where = where(_metadata, self->fd, self->dev, &(unsigned int){ 0 });
+	return NULL;
+}
+
+/*
+ * A domain of another IOMMU instance (SPEC 1: arm-smmu-v3's "cannot attach
+ * to SMMU"): made for an edu device behind another IOMMU than this one's,
+ * and attached to it and detached first, because 6.1 ties a domain to an
+ * IOMMU at its first attach (later kernels at its allocation).
+ */
+static const char *provoke_foreign(struct __test_metadata *_metadata,
+				   struct _test_data_attach *self, struct provoked *p)
+{
+	struct iconf_dev_get g = { .size = sizeof(g) };
+	char other[32];
+	int ret;
+
+	if (pci_edu_behind_other_iommu(self->bdf, other, sizeof(other)))
+		return "no edu device behind another IOMMU instance than this one's (the smmuv3x2 topology has one)";
+	ret = _iconf_dev_get(self->fd, other, &g);
+	ASSERT_EQ(0, ret) TH_LOG("ICONF_DEV_GET %s: %s", other, errno_name(ret));
+	p->dom = new_domain(_metadata, self->fd, g.dev_id);
+	ret = attach(_metadata, self->fd, g.dev_id, p->dom, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("attach to %s, the device it was made for: %s", other,
+				 errno_name(ret));
+	detach(_metadata, self->fd, g.dev_id, p->dom);
+	TH_LOG("domain %u belongs to the IOMMU of %s (attached there and detached)", p->dom,
+	       other);
 	p->expect_ok = false;
 	p->ret = attach(_metadata, self->fd, self->dev, p->dom, &p->log);
 	TH_LOG("attach: %s", errno_name(p->ret));

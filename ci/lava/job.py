@@ -23,6 +23,7 @@ import topology  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 SCRATCH = "@SCRATCH@"
+EFI = {"aarch64": "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"}
 # The gate's nvme disk is a file in the VM's scratch directory; a LAVA
 # device has none, so the disk is QEMU's null driver of the same size.
 NULL_NVME = "driver=null-co,read-zeroes=on,size=64M,if=none,id=nvme0"
@@ -33,6 +34,10 @@ def qemu_options(t):
     # from the context only for arm, arm64 and others, never for amd64,
     # and -m from "memory": so q35 comes here, the memory in the context.
     opts = ["-machine", t.machine] if t.arch == "x86_64" else []
+    # UEFI from the worker's qemu-efi-aarch64 (Debian's path), as the gate
+    # boots such a topology (ci/vmrun.py).
+    if t.firmware == "efi":
+        opts += ["-bios", EFI[t.arch]]
     opts += list(t.iommu)
     args = t.device_args(SCRATCH)
     for i, a in enumerate(args):
@@ -92,8 +97,11 @@ def main(argv):
                    help="this repository, where LAVA fetches the test definition")
     p.add_argument("--revision", default="main")
     p.add_argument("--selftests", default="/usr/lib/iommu-conformance/selftests")
+    p.add_argument("--qemu-version", default="",
+                   help="the LAVA worker's QEMU (X.Y.Z): the topology's spelling for it "
+                        "(iommu@X.Y); the oldest spelling when not given")
     a = p.parse_args(argv)
-    t = topology.select(a.cfg, [a.topology], "job")[a.topology]
+    t = topology.select(a.cfg, [a.topology], "job", a.qemu_version)[a.topology]
     yaml.safe_dump(job(t, a), sys.stdout, sort_keys=False, width=100)
     return 0
 

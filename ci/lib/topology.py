@@ -42,20 +42,52 @@ class TopologyError(Exception):
     pass
 
 
+FIRMWARE = ("", "efi")
+# Why a run may have no kernel of an architecture (ci/gate.sh).
+WHY_NO_ARCH = {
+    "aarch64": "the arm64 lane follows a Debian kernel, the default or DIST=; "
+               "ARM64=0 turns it off",
+    "riscv64": "the riscv64 lane follows the riscv64 kernel of a suite with that port, "
+               "DIST=trixie or later; RISCV64=0 turns it off",
+}
+
+
+def spelled_for(sec, key, qemu_version):
+    """@key's value for the run's QEMU: "key@X.Y" is how QEMU X.Y and
+    later spell it (properties renamed, defaults moved), the newest one at
+    or below @qemu_version; plain "key" for older QEMUs, or an unknown one."""
+    value, best = sec[key], None
+    for k in sec:
+        if not k.startswith(key + "@"):
+            continue
+        try:
+            since = version_tuple(k[len(key) + 1:])
+        except ValueError:
+            raise TopologyError(f"{k}: want {key}@X.Y, a QEMU version") from None
+        if qemu_version and version_tuple(qemu_version) >= since and (best is None or since > best):
+            value, best = sec[k], since
+    return value
+
+
 class Topology:
-    def __init__(self, name, sec):
+    def __init__(self, name, sec, qemu_version=""):
         self.name = name
         missing = [k for k in REQUIRED if k not in sec]
         if missing:
             raise TopologyError(f"topology {name}: missing {', '.join(missing)}")
         self.arch = sec.get("arch", "x86_64")
         self.machine = sec["machine"]
-        self.iommu = shlex.split(sec["iommu"])
+        self.iommu = shlex.split(spelled_for(sec, "iommu", qemu_version))
         self.devices = sec["devices"].split()
         for d in self.devices:
-            if d not in DEVICES:
+            if d.partition("@")[0] not in DEVICES:
                 raise TopologyError(f"topology {name}: unknown device {d!r} "
-                                    f"(known: {', '.join(sorted(DEVICES))})")
+                                    f"(known: {', '.join(sorted(DEVICES))}, each "
+                                    "optionally @BUS)")
+        self.firmware = sec.get("firmware", "")
+        if self.firmware not in FIRMWARE:
+            raise TopologyError(f"topology {name}: firmware must be one of "
+                                f"{', '.join(repr(f) for f in FIRMWARE)}")
         self.driver = sec.get("driver", "")
         self.cmdline = sec.get("cmdline", "")
         self.modules = sec.get("modules", "").split()
@@ -71,25 +103,37 @@ class Topology:
         except ValueError as e:
             raise TopologyError(f"topology {name}: {e}") from None
 
+    def has_device(self, name):
+        """Whether the topology has device @name, on whichever bus."""
+        return any(d.partition("@")[0] == name for d in self.devices)
+
     def device_args(self, scratch):
+        """NAME@BUS puts the device on QEMU bus BUS (a bus the topology's
+        iommu arguments make, or pcie.0 once they make others)."""
         out = []
         for d in self.devices:
-            out += [a.format(dir=scratch) for a in DEVICES[d]]
+            name, _, bus = d.partition("@")
+            args = [a.format(dir=scratch) for a in DEVICES[name]]
+            if bus:
+                last = len(args) - 1 - args[::-1].index("-device")
+                args[last + 1] += f",bus={bus}"
+            out += args
         return out
 
 
-def load(path):
+def load(path, qemu_version=""):
     cp = configparser.ConfigParser(interpolation=None)
     with open(path) as f:
         cp.read_file(f)
-    return {name: Topology(name, cp[name]) for name in cp.sections()}
+    return {name: Topology(name, cp[name], qemu_version) for name in cp.sections()}
 
 
-def select(path, names, who):
-    """The topologies of @path named (all when @names is empty), or
-    SystemExit naming @who's trouble: the file, or a name it lacks."""
+def select(path, names, who, qemu_version=""):
+    """The topologies of @path named (all when @names is empty), spelled
+    for QEMU @qemu_version, or SystemExit naming @who's trouble: the file,
+    or a name it lacks."""
     try:
-        topos = load(path)
+        topos = load(path, qemu_version)
     except (OSError, TopologyError) as e:
         raise SystemExit(f"{who}: {path}: {e}")
     unknown = [n for n in names if n not in topos]
@@ -118,10 +162,13 @@ def version_tuple(v):
     return tuple(int(x) for x in v.split("."))
 
 
-def unmet(requires, opts, qemu_version):
+def unmet(requires, opts, qemu_version, firmware="", efi=""):
     """What of @requires this run lacks: kernel options (CONFIG_...) the
-    .config does not set, and "qemu>=X.Y" above the run's QEMU version."""
+    .config does not set, and "qemu>=X.Y" above the run's QEMU version;
+    and UEFI firmware (@efi, a file) for a topology that boots with it."""
     out = []
+    if firmware == "efi" and not (efi and os.path.isfile(efi)):
+        out.append("UEFI firmware for the guest (qemu-efi-aarch64; QEMU=sid brings it)")
     for r in requires:
         if r.startswith("qemu>="):
             need = r[len("qemu>="):]
@@ -152,9 +199,11 @@ def split_leave_out(pairs, cp):
 
 
 def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=None,
-              leave_out_programs=""):
+              leave_out_programs="", arch_kconfigs=None):
     """The names kept; @left_out, a dict, gets {name: why} of the others,
-    and {name/program: why} of each of @leave_out_programs taken out."""
+    and {name/program: why} of each of @leave_out_programs taken out.
+    @arch_kconfigs, {arch: .config path}: the kernel of that architecture
+    decides its topologies' CONFIG_ requirements (@kconfig_path the rest's)."""
     left_out = {} if left_out is None else left_out
 
     def leave_out(name, why):
@@ -167,16 +216,18 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=
         cp.read_file(f)
     taken = split_leave_out(leave_out_programs, cp)
     opts = kconfig(kconfig_path)
+    arch_opts = {arch: kconfig(path) for arch, path in (arch_kconfigs or {}).items()}
     debug = opts.get("CONFIG_KASAN") == "y"
     kept = []
     wanted, seen = only.split(), set()
     for name in cp.sections():
-        t = Topology(name, cp[name])
+        qemu_version = os.environ.get("QEMU_VERSION", "")
+        t = Topology(name, cp[name], qemu_version)
         if t.arch not in arches.split(","):
-            leave_out(name, f"no {t.arch} kernel in this run (the arm64 lane follows a "
-                      "Debian kernel, the default or DIST=; ARM64=0 turns it off)")
+            leave_out(name, f"no {t.arch} kernel in this run ({WHY_NO_ARCH.get(t.arch, '')})")
             continue
-        missing = unmet(t.requires, opts, os.environ.get("QEMU_VERSION", ""))
+        missing = unmet(t.requires, arch_opts.get(t.arch, opts), qemu_version, t.firmware,
+                        os.environ.get(f"QEMU_EFI_{t.arch.upper()}", ""))
         if missing:
             leave_out(name, f"it needs {', '.join(missing)}")
             continue
@@ -196,6 +247,10 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=
             leave_out(name, "LEAVE_OUT leaves it no program")
             continue
         cp[name]["programs"] = " ".join(programs)
+        # The run's own file holds the spelling for the run's QEMU.
+        cp[name]["iommu"] = spelled_for(cp[name], "iommu", qemu_version)
+        for k in [k for k in cp[name] if k.startswith("iommu@")]:
+            cp.remove_option(name, k)
         kept.append(name)
     unknown = [p for p in wanted if p not in seen]
     if unknown:
@@ -220,11 +275,14 @@ if __name__ == "__main__":
     p.add_argument("--left-out", metavar="FILE", help="{topology: why} of those left out, JSON")
     p.add_argument("--leave-out", metavar="PAIRS", default="",
                    help="TOPOLOGY/PROGRAM ...: programs taken out of single topologies")
+    p.add_argument("--kconfig-arch", action="append", default=[], metavar="ARCH=CONFIG",
+                   help="that architecture's kernel .config, for its topologies' requires")
     a = p.parse_args()
     gone = {}
     try:
+        per_arch = dict(pair.partition("=")[::2] for pair in a.kconfig_arch)
         print(" ".join(effective(a.cfg_in, a.cfg_out, a.kconfig, a.arches, a.only, gone,
-                                 a.leave_out)))
+                                 a.leave_out, per_arch)))
         if a.left_out:
             with open(a.left_out, "w") as f:
                 json.dump(gone, f, indent=1)

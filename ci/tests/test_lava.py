@@ -19,9 +19,9 @@ def run(*args):
 
 
 class Job(unittest.TestCase):
-    def job(self, topo):
+    def job(self, topo, *more):
         p = run(os.path.join(LAVA, "job.py"), topo, "--kernel", "file:///k", "--ramdisk",
-                "file:///r")
+                "file:///r", *more)
         self.assertEqual(p.returncode, 0, p.stderr)
         return yaml.safe_load(p.stdout)
 
@@ -40,6 +40,15 @@ class Job(unittest.TestCase):
         self.assertIn("iommu_attach", progs)
         self.assertNotIn("tool/tests/e2e.sh", progs)  # not a kselftest program
         self.assertIn("intel_iommu=on", j["actions"][0]["deploy"]["images"]["kernel"]["image_arg"])
+
+    def test_uefi_and_the_workers_qemu(self):
+        opts = self.job("smmuv3x2")["context"]["extra_options"]
+        self.assertIn("-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd", opts)
+        self.assertIn("-device edu,bus=rp1", opts)
+        old = self.job("intel-sm")["context"]["extra_options"]
+        new = self.job("intel-sm", "--qemu-version", "11.1.3")["context"]["extra_options"]
+        self.assertTrue(any("x-scalable-mode=on" in o for o in old))
+        self.assertTrue(any(",scalable-mode=on" in o and "x-" not in o for o in new))
 
     def test_arm64_and_an_unknown_topology(self):
         ctx = self.job("smmuv3")["context"]

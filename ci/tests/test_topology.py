@@ -120,6 +120,29 @@ class Effective(unittest.TestCase):
         self.assertIn("smmuv3", kept)
 
 
+    def test_riscv_by_its_own_kernels_config(self):
+        env = {"QEMU_VERSION": "11.1.3"}
+        with tempfile.TemporaryDirectory() as d, unittest.mock.patch.dict(os.environ, env):
+            out = os.path.join(d, "out.cfg")
+            amd = kconfig(d, "CONFIG_RISCV_IOMMU=y", "CONFIG_RISCV_IOMMU_PCI=y")
+            rv = os.path.join(d, "rv.config")
+            with open(rv, "w") as f:
+                f.write("CONFIG_RISCV_IOMMU=y\n")  # no PCI front end
+            gone = {}
+            kept = topology.effective(CFG, out, amd, "x86_64,riscv64", left_out=gone,
+                                      arch_kconfigs={"riscv64": rv})
+            self.assertNotIn("riscv", kept)
+            self.assertIn("CONFIG_RISCV_IOMMU_PCI", gone["riscv"])
+            with open(rv, "a") as f:
+                f.write("CONFIG_RISCV_IOMMU_PCI=y\n")
+            kept = topology.effective(CFG, out, kconfig(d), "x86_64,riscv64",
+                                      arch_kconfigs={"riscv64": rv})
+            self.assertIn("riscv", kept)
+            gone = {}
+            topology.effective(CFG, out, kconfig(d), "x86_64", left_out=gone)
+            self.assertIn("no riscv64 kernel in this run", gone["riscv"])
+            self.assertIn("DIST=trixie or later", gone["riscv"])
+
     def test_qemu_version_required(self):
         # intel-fs needs QEMU 10.0's first-stage translation (x-flts).
         with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": "7.2.22"}):
@@ -137,6 +160,49 @@ class Effective(unittest.TestCase):
         self.assertEqual(topology.unmet(["qemu>=10.0", "CONFIG_X"], {"CONFIG_X": "y"},
                                         "11.1.3"), [])
 
+    def test_iommu_spelled_for_the_runs_qemu(self):
+        # 11.1 renamed intel-iommu's x-scalable-mode; amd-iommu translates
+        # only with dma-remap=on there. Older QEMUs keep the old spelling.
+        def effective_iommu(version, name):
+            with tempfile.TemporaryDirectory() as d, \
+                    unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": version}):
+                out = os.path.join(d, "out.cfg")
+                topology.effective(CFG, out, kconfig(d), "x86_64")
+                cp = configparser.ConfigParser(interpolation=None)
+                cp.read(out)
+                self.assertFalse([k for k in cp[name] if "@" in k])
+                return cp[name]["iommu"]
+        self.assertIn("x-scalable-mode=on", effective_iommu("10.0.2", "intel-sm"))
+        self.assertIn(",scalable-mode=on", effective_iommu("11.1.3", "intel-sm"))
+        self.assertNotIn("x-scalable", effective_iommu("11.1.3", "intel-sm"))
+        self.assertNotIn("dma-remap", effective_iommu("7.2.22", "amd"))
+        self.assertIn("dma-remap=on", effective_iommu("11.1.3", "amd"))
+        self.assertIn("dma-remap=on", effective_iommu("12.0", "amd"))
+
+    def test_a_bad_spelling_version_is_refused(self):
+        with self.assertRaisesRegex(topology.TopologyError, "iommu@X.Y"):
+            topology.spelled_for({"iommu": "a", "iommu@eleven": "b"}, "iommu", "11.1")
+
+    def test_efi_topology_needs_its_firmware(self):
+        with tempfile.TemporaryDirectory() as d:
+            efi = os.path.join(d, "QEMU_EFI.fd")
+            env = {"QEMU_VERSION": "11.1.3", "QEMU_EFI_AARCH64": efi}
+            with unittest.mock.patch.dict(os.environ, env):
+                kept, _ = self.run_effective("x86_64,aarch64")
+            self.assertNotIn("smmuv3x2", kept)
+            open(efi, "w").close()
+            with unittest.mock.patch.dict(os.environ, env):
+                kept, _ = self.run_effective("x86_64,aarch64")
+            self.assertIn("smmuv3x2", kept)
+        self.assertEqual(topology.unmet([], {}, "11.1.3", "efi", ""),
+                         ["UEFI firmware for the guest (qemu-efi-aarch64; QEMU=sid brings it)"])
+
+
+def foreign_kenv(d):
+    """A foreign lane's kernel env (ci/arm64.sh, ci/riscv64.sh), under /d."""
+    return {"VMLINUZ": f"/{d}/vmlinuz", "MODROOT": f"/{d}/img", "INITRD": f"/{d}/initrd",
+            "BIN": f"/{d}/bin", "KMOD": f"/{d}/kmod", "CHROOT": f"/{d}/root"}
+
 
 class Command(unittest.TestCase):
     def args(self):
@@ -145,8 +211,7 @@ class Command(unittest.TestCase):
 
     def test_arm64_guest(self):
         t = topology.load(CFG)["smmuv3"]
-        kenv = {"VMLINUZ": "/a/vmlinuz", "MODROOT": "/a/img", "INITRD": "/a/initrd",
-                "BIN": "/a/bin", "KMOD": "/a/kmod", "CHROOT": "/a/root"}
+        kenv = foreign_kenv("a")
         cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/smmuv3", "/o/smmuv3.guest.env")
         line = " ".join(cmd)
         self.assertEqual(cmd[0], "qemu-system-aarch64")
@@ -177,6 +242,46 @@ class Command(unittest.TestCase):
         with unittest.mock.patch.dict(os.environ, env):
             cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/intel", "/o/intel.guest.env")
         self.assertEqual(cmd[:3], ["/q/bin/qemu-system-x86_64", "-L", "/q/share/qemu"])
+
+    def test_two_smmus_through_uefi(self):
+        t = topology.load(CFG)["smmuv3x2"]
+        kenv = foreign_kenv("a")
+        with unittest.mock.patch.dict(os.environ, {"QEMU_EFI_AARCH64": "/q/EFI.fd"}):
+            cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/x2", "/o/x2.guest.env")
+        line = " ".join(cmd)
+        self.assertIn("-bios /q/EFI.fd", line)
+        self.assertIn("acpi=force", line)
+        self.assertEqual(line.count("-device arm-smmuv3,"), 2)
+        # Each edu on its own root bus, after the buses are made.
+        self.assertIn("-device edu,bus=pcie.0", line)
+        self.assertIn("-device edu,bus=rp1", line)
+        self.assertLess(line.index("id=rp1"), line.index("edu,bus=rp1"))
+        self.assertIn("-device nvme,serial=icg-nvme0,drive=nvme0,bus=pcie.0", line)
+        self.assertTrue(t.has_device("nvme"))
+        self.assertFalse(t.has_device("e1000e"))
+
+    def test_firmware_output_set_aside(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        stem = os.path.join(d, "x2")
+        with open(stem + ".ktap", "w") as f:
+            f.write("\x1b[2J\x1b[001;001HKTAP version 1\r\n1..1\r\n")
+        self.assertTrue(vmrun.set_firmware_output_aside(stem).startswith("KTAP version 1"))
+        with open(stem + ".firmware.log") as f:
+            self.assertEqual(f.read(), "\x1b[2J\x1b[001;001H")
+        with open(stem + ".ktap") as f:
+            self.assertTrue(f.read().startswith("KTAP version 1"))
+
+    def test_riscv_guest(self):
+        t = topology.load(CFG)["riscv"]
+        kenv = foreign_kenv("r")
+        cmd = vmrun.command(t, self.args(), kenv, "/s", "/o/riscv", "/o/riscv.guest.env")
+        line = " ".join(cmd)
+        self.assertEqual(cmd[0], "qemu-system-riscv64")
+        for want in ("-M virt", "console=ttyS0", "icg.results=/dev/hvc0",
+                     "-device riscv-iommu-pci,", "-initrd /r/initrd"):
+            self.assertIn(want, line)
+        self.assertNotIn("-cpu", cmd)
 
     def test_x86_guest_unchanged(self):
         t = topology.load(CFG)["intel"]
