@@ -11,7 +11,8 @@ make check fails when the two differ.
 
 A topology a kernel cannot run (a kernel option it lacks) is left out by
 its job with the reason, as one run of the whole matrix leaves it out; one
-that needs a newer QEMU than Debian 12's gets QEMU=bookworm-backports.
+that needs a newer QEMU than Debian 12's gets the oldest that meets it:
+QEMU=bookworm-backports (10.0), else QEMU=sid (11.1, ci/qemu.sh's chroot).
 
     pipeline.py [--kernels "bookworm trixie sid"] [--topologies "intel none"]
                 [--programs "iommu_groups"] [--runner-tags "kvm-less x86"]"""
@@ -30,8 +31,9 @@ KERNELS = ("bookworm", "trixie", "sid")
 SYSTEM_QEMU = "7.2"
 # What a job keeps: the results, never the kernel, modules or disk images.
 ARTIFACTS = ("summary.json", "junit.xml", "kcidb.json", "run.env", "kernel.env",
-             "kernel-aarch64.env", "qemu.env", "left-out.json", "topologies.cfg",
-             "*.ktap", "*.console.log", "*.vm.json", "tap/", "tests/", "static/static.json")
+             "kernel-aarch64.env", "kernel-riscv64.env", "qemu.env", "left-out.json",
+             "topologies.cfg", "*.ktap", "*.console.log", "*.firmware.log", "*.vm.json", "tap/",
+             "tests/", "static/static.json")
 
 
 def q(s):
@@ -40,11 +42,11 @@ def q(s):
 
 
 def qemu_for(t):
-    for r in t.requires:
-        if r.startswith("qemu>=") and topology.version_tuple(r[len("qemu>="):]) > \
-                topology.version_tuple(SYSTEM_QEMU):
-            return "bookworm-backports"
-    return "system"
+    need = max((topology.version_tuple(r[len("qemu>="):]) for r in t.requires
+                if r.startswith("qemu>=")), default=())
+    if need <= topology.version_tuple(SYSTEM_QEMU):
+        return "system"
+    return "bookworm-backports" if need <= topology.BACKPORTS_QEMU else "sid"
 
 
 def generate(kernels, names, topos, programs, tags):

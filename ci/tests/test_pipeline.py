@@ -48,6 +48,8 @@ class Pipeline(unittest.TestCase):
         doc = generate()
         self.assertEqual(doc["gate trixie intel-sm"]["variables"]["QEMU"], "bookworm-backports")
         self.assertEqual(doc["gate trixie intel"]["variables"]["QEMU"], "system")
+        # Beyond backports' 10.0 (two SMMUs need 10.2): sid's, from its chroot.
+        self.assertEqual(doc["gate sid smmuv3x2"]["variables"]["QEMU"], "sid")
 
     def test_a_small_matrix_and_its_programs(self):
         doc = generate("--kernels", "bookworm", "--topologies", "none intel",
