@@ -215,7 +215,11 @@ def set_firmware_output_aside(stem):
             text = f.read()
     except OSError:
         return ""
+    # No version line: the runner never started, whatever the firmware
+    # wrote (a guest that died early is booted again: run_one()).
     at = text.find("KTAP version")
+    if at < 0:
+        at = len(text)
     if at > 0:
         with open(stem + ".firmware.log", "w") as f:
             f.write(text[:at])

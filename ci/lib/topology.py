@@ -220,8 +220,8 @@ def effective(cfg_in, cfg_out, kconfig_path, arches="x86_64", only="", left_out=
     debug = opts.get("CONFIG_KASAN") == "y"
     kept = []
     wanted, seen = only.split(), set()
+    qemu_version = os.environ.get("QEMU_VERSION", "")
     for name in cp.sections():
-        qemu_version = os.environ.get("QEMU_VERSION", "")
         t = Topology(name, cp[name], qemu_version)
         if t.arch not in arches.split(","):
             leave_out(name, f"no {t.arch} kernel in this run ({WHY_NO_ARCH.get(t.arch, '')})")

@@ -271,6 +271,10 @@ class Command(unittest.TestCase):
             self.assertEqual(f.read(), "\x1b[2J\x1b[001;001H")
         with open(stem + ".ktap") as f:
             self.assertTrue(f.read().startswith("KTAP version 1"))
+        # Firmware output and no runner: not a started runner (booted again).
+        with open(stem + ".ktap", "w") as f:
+            f.write("\x1b[2J\x1b[001;001H")
+        self.assertEqual(vmrun.set_firmware_output_aside(stem), "")
 
     def test_riscv_guest(self):
         t = topology.load(CFG)["riscv"]
