@@ -58,9 +58,9 @@ def guest_params(t, a, kenv, bare):
         "modroot": kenv["MODROOT"], "programs": ",".join(t.programs),
         "modules": ",".join(t.modules) or "-", "expect_groups": t.expect_groups,
         "limit": str(a.test_limit),
-        # The run's NAME=VALUE list, and what the kernel's lane adds
-        # (ci/riscv64.sh: a kernel without DMA domains).
-        "env": ",".join(filter(None, [a.guest_env, kenv.get("GUEST_ENV", "")])) or "-",
+        # The topology's NAME=VALUE list (edu's reach), the run's, and
+        # what the kernel's lane adds (ci/riscv64.sh: no DMA domains).
+        "env": ",".join(filter(None, [t.guest_env(), a.guest_env, kenv.get("GUEST_ENV", "")])),
         "chroot": kenv.get("CHROOT", "-") if foreign else "-",
         "bare": "1" if bare else "0",
     }

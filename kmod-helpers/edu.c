@@ -3,8 +3,9 @@
  * A driver for QEMU's "edu" device (PCI 1234:11e8), used to prove where a
  * device's DMA really goes. edu has a DMA engine that moves up to 4 KiB
  * between its internal buffer and a bus address; see QEMU's
- * docs/specs/edu.txt. Its bus addresses are clamped to 28 bits, so every
- * page used here comes from ZONE_DMA (below 16 MiB on x86).
+ * docs/specs/edu.txt. QEMU masks its bus addresses to 28 bits unless the
+ * VM gives it a wider dma_mask (edu_dma_bits says how wide), so every page
+ * used here comes from ZONE_DMA (below 16 MiB on x86).
  *
  * The driver manages DMA ownership itself (driver_managed_dma): binding it
  * must not stop the selftests from claiming the group or attaching
@@ -17,6 +18,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <linux/pci.h>
 
 #include "compat.h"
@@ -51,6 +53,22 @@ struct iconf_engine {
 	struct device *dev;
 	int (*mock_xfer)(struct device *dev, u64 addr, bool to_ram, size_t len);
 };
+
+/*
+ * What the VM's edu reaches (QEMU's dma_mask property; its default is 28
+ * bits). Where RAM lies above 256 MiB (riscv's virt machine: 2 GiB) a
+ * 28-bit edu cannot reach it untranslated: the gate gives edu a wider
+ * mask there and says so here. A mismatch is not detectable by the
+ * driver: QEMU silently masks the address.
+ */
+static unsigned int edu_dma_bits = 28;
+module_param(edu_dma_bits, uint, 0444);
+MODULE_PARM_DESC(edu_dma_bits, "bus address bits the VM's edu reaches (QEMU's dma_mask; 28 by default, 28..64)");
+
+static u64 edu_reach(void)
+{
+	return edu_dma_bits >= 64 ? U64_MAX : BIT_ULL(edu_dma_bits);
+}
 
 static struct pci_driver iconf_edu_driver;
 
@@ -245,7 +263,7 @@ long iconf_edu_dma(struct iconf_file *f, void *arg)
 	if (d->pdev && iconf_is_edu(d->pdev)) {
 		e.edu = pci_get_drvdata(d->pdev);
 		e.xfer = edu_engine_xfer;
-		e.limit = DMA_BIT_MASK(28) + 1;
+		e.limit = edu_reach();
 	} else if (iconf_is_mock(d->dev)) {
 		/* Looked up, not linked: this module loads where the mock cannot. */
 		e.mock_xfer = symbol_get(iconf_mock_xfer);
@@ -316,13 +334,14 @@ static int iconf_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENODEV;
 	/*
 	 * Untranslated (identity), a 28-bit device cannot reach RAM above
-	 * 256 MiB (arm64 virt: 1 GiB, riscv virt: 2 GiB): the device is not
-	 * usable here, which the driver core takes silently as -ENODEV; the
-	 * reason goes to the log at info level.
+	 * 256 MiB (riscv virt puts RAM at 2 GiB): the device is not usable
+	 * here, which the driver core takes silently as -ENODEV; the reason
+	 * goes to the log at info level.
 	 */
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(28));
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(edu_dma_bits));
 	if (ret) {
-		dev_info(&pdev->dev, "28-bit DMA refused (%d): RAM is out of its reach here\n", ret);
+		dev_info(&pdev->dev, "%u-bit DMA refused (%d): RAM is out of its reach here (edu_dma_bits=)\n",
+			 edu_dma_bits, ret);
 		return -ENODEV;
 	}
 	pci_set_master(pdev);
@@ -352,6 +371,10 @@ static struct pci_driver iconf_edu_driver = {
 
 int iconf_edu_register(void)
 {
+	if (edu_dma_bits < 28 || edu_dma_bits > 64) {
+		pr_err("iommu_conformance: edu_dma_bits=%u: want 28..64\n", edu_dma_bits);
+		return -EINVAL;
+	}
 	return pci_register_driver(&iconf_edu_driver);
 }
 

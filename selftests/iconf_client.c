@@ -25,7 +25,8 @@ static bool modprobe_conf(void)
 	int status;
 
 	if (pid == 0) {
-		execlp("modprobe", "modprobe", "-q", "iommu_conformance", (char *)NULL);
+		execlp("modprobe", "modprobe", "-q", "iommu_conformance", conf_params(),
+		       (char *)NULL);
 		_exit(127);
 	}
 	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
@@ -49,7 +50,7 @@ int iconf_open(char *why, size_t whylen)
 	if (fd >= 0)
 		return fd;
 	if (ko && *ko) {
-		ret = mod_load(ko);
+		ret = mod_load(ko, conf_params());
 		if (ret) {
 			snprintf(why, whylen, "cannot load IOMMU_CONF_KO=%s: %s", ko, strerror(-ret));
 			return -1;
@@ -61,7 +62,7 @@ int iconf_open(char *why, size_t whylen)
 				 beside);
 			return -1;
 		}
-		ret = mod_load(beside);
+		ret = mod_load(beside, conf_params());
 		if (ret) {
 			snprintf(why, whylen, "cannot load %s: %s", beside, strerror(-ret));
 			return -1;

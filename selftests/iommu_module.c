@@ -87,7 +87,7 @@ FIXTURE_TEARDOWN(module)
 
 static void must_load(struct __test_metadata *_metadata, const char *ko)
 {
-	int ret = mod_load(ko);
+	int ret = mod_load(ko, conf_params());
 
 	ASSERT_EQ(0, ret) TH_LOG("finit_module(%s): %s", ko, strerror(-ret));
 }

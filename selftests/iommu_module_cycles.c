@@ -131,7 +131,7 @@ TEST_F_TIMEOUT(cycles, load_unload, 4 * 3600)
 	       self->edu[0] ? self->edu : "absent",
 	       lockdep < 0 ? "absent" : lockdep ? "on" : "already off");
 	for (unsigned long i = 1; i <= self->cycles; i++) {
-		ret = mod_load(self->ko);
+		ret = mod_load(self->ko, conf_params());
 		ASSERT_EQ(0, ret) TH_LOG("cycle %lu: finit_module: %s", i, strerror(-ret));
 		ASSERT_EQ(0, access(DEV_PATH, F_OK))
 			TH_LOG("cycle %lu: loaded, yet no " DEV_PATH, i);

@@ -10,16 +10,37 @@
 
 #include "modload.h"
 
-int mod_load(const char *ko)
+int mod_load(const char *ko, const char *params)
 {
 	int fd = open(ko, O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+unsigned int edu_dma_bits(void)
+{
+	const char *env = getenv("ICONF_EDU_DMA_BITS");
+	char *end;
+	unsigned long bits;
+
+	if (!env || !*env)
+		return 28;
+	bits = strtoul(env, &end, 10);
+	/* The module refuses anything else at load, naming the parameter. */
+	return *end || bits > 64 ? 0 : bits;
+}
+
+const char *conf_params(void)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "edu_dma_bits=%u", edu_dma_bits());
+	return buf;
 }
 
 int mod_unload(const char *name)

@@ -10,8 +10,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* finit_module() of the file @ko, no parameters. 0 or -errno. */
-int mod_load(const char *ko);
+/* finit_module() of the file @ko with @params ("" for none). 0 or -errno. */
+int mod_load(const char *ko, const char *params);
+/*
+ * The bus address bits the VM's edu reaches: $ICONF_EDU_DMA_BITS (the
+ * gate sets it from the topology's edu_dma_bits), else QEMU's default 28.
+ */
+unsigned int edu_dma_bits(void);
+/* The conformance module's parameters for this VM ("edu_dma_bits=N"). */
+const char *conf_params(void);
 /* delete_module(@name) without waiting for users. 0 or -errno. */
 int mod_unload(const char *name);
 bool mod_loaded(const char *name);

@@ -80,7 +80,8 @@ def job(t, a):
                                        "path": "ci/lava/iommu-conformance.yaml",
                                        "name": f"iommu-conformance-{t.name}",
                                        "parameters": {"PROGRAMS": " ".join(programs),
-                                                      "SELFTESTS": a.selftests}}]}},
+                                                      "SELFTESTS": a.selftests,
+                                                      "ENV": t.guest_env()}}]}},
         ],
     }
 

@@ -38,6 +38,10 @@ DEVICES = {
 }
 
 
+# QEMU's edu masks its bus addresses to 28 bits unless told otherwise.
+EDU_DMA_BITS = 28
+
+
 class TopologyError(Exception):
     pass
 
@@ -100,22 +104,34 @@ class Topology:
         try:
             self.memory = int(sec.get("memory", "1024"))
             self.smp = int(sec.get("smp", "1"))
+            self.edu_dma_bits = int(sec.get("edu_dma_bits", str(EDU_DMA_BITS)))
         except ValueError as e:
             raise TopologyError(f"topology {name}: {e}") from None
+        if not EDU_DMA_BITS <= self.edu_dma_bits <= 64:
+            raise TopologyError(f"topology {name}: edu_dma_bits must be {EDU_DMA_BITS}..64")
 
     def has_device(self, name):
         """Whether the topology has device @name, on whichever bus."""
         return any(d.partition("@")[0] == name for d in self.devices)
 
+    def guest_env(self):
+        """What the guest's programs are told of the topology: edu's reach,
+        which the conformance module takes as a parameter (the driver
+        cannot see QEMU's mask)."""
+        return f"ICONF_EDU_DMA_BITS={self.edu_dma_bits}"
+
     def device_args(self, scratch):
         """NAME@BUS puts the device on QEMU bus BUS (a bus the topology's
-        iommu arguments make, or pcie.0 once they make others)."""
+        iommu arguments make, or pcie.0 once they make others). edu's DMA
+        reach is spelled out (edu_dma_bits)."""
         out = []
         for d in self.devices:
             name, _, bus = d.partition("@")
             args = [a.format(dir=scratch) for a in DEVICES[name]]
+            last = len(args) - 1 - args[::-1].index("-device")
+            if name == "edu":
+                args[last + 1] += f",dma_mask={(1 << self.edu_dma_bits) - 1:#x}"
             if bus:
-                last = len(args) - 1 - args[::-1].index("-device")
                 args[last + 1] += f",bus={bus}"
             out += args
         return out

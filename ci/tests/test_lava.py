@@ -44,7 +44,7 @@ class Job(unittest.TestCase):
     def test_uefi_and_the_workers_qemu(self):
         opts = self.job("smmuv3x2")["context"]["extra_options"]
         self.assertIn("-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd", opts)
-        self.assertIn("-device edu,bus=rp1", opts)
+        self.assertIn("-device edu,dma_mask=0xfffffff,bus=rp1", opts)
         old = self.job("intel-sm")["context"]["extra_options"]
         new = self.job("intel-sm", "--qemu-version", "11.1.3")["context"]["extra_options"]
         self.assertTrue(any("x-scalable-mode=on" in o for o in old))

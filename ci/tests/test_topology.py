@@ -253,9 +253,9 @@ class Command(unittest.TestCase):
         self.assertIn("acpi=force", line)
         self.assertEqual(line.count("-device arm-smmuv3,"), 2)
         # Each edu on its own root bus, after the buses are made.
-        self.assertIn("-device edu,bus=pcie.0", line)
-        self.assertIn("-device edu,bus=rp1", line)
-        self.assertLess(line.index("id=rp1"), line.index("edu,bus=rp1"))
+        self.assertIn("-device edu,dma_mask=0xfffffff,bus=pcie.0", line)
+        self.assertIn("-device edu,dma_mask=0xfffffff,bus=rp1", line)
+        self.assertLess(line.index("id=rp1"), line.index("edu,dma_mask=0xfffffff,bus=rp1"))
         self.assertIn("-device nvme,serial=icg-nvme0,drive=nvme0,bus=pcie.0", line)
         self.assertTrue(t.has_device("nvme"))
         self.assertFalse(t.has_device("e1000e"))
@@ -286,6 +286,18 @@ class Command(unittest.TestCase):
                      "-device riscv-iommu-pci,", "-initrd /r/initrd"):
             self.assertIn(want, line)
         self.assertNotIn("-cpu", cmd)
+        # RAM at 2 GiB: edu reaches 40 bits, and the guest's module is told.
+        self.assertIn("-device edu,dma_mask=0xffffffffff ", line + " ")
+        params = vmrun.guest_params(t, self.args(), kenv, False)
+        self.assertIn("ICONF_EDU_DMA_BITS=40", params["env"].split(","))
+
+    def test_edu_reach_out_of_range_is_refused(self):
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read(CFG)
+        for bad in ("27", "65", "wide"):
+            sec = dict(cp["riscv"], edu_dma_bits=bad)
+            with self.assertRaisesRegex(topology.TopologyError, "riscv: .*"):
+                topology.Topology("riscv", sec)
 
     def test_x86_guest_unchanged(self):
         t = topology.load(CFG)["intel"]
