@@ -247,7 +247,7 @@ def fault_matrix(names, summary):
                     cell = "delivered"
                 elif r["result"] == "skip" and reason.startswith("not delivered"):
                     cell = "not delivered"
-                elif r["result"] == "skip" and "mangled" in reason:
+                elif r["result"] == "skip" and reason.startswith("mangled"):
                     cell = "mangled"
                 else:
                     cell = r["result"]

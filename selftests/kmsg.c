@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -80,5 +81,23 @@ bool kmsg_is_splat(const char *text)
 	for (size_t i = 0; i < ARRAY_SIZE(report_patterns); i++)
 		if (!regexec(&compiled[i], text, 0, NULL, 0))
 			return true;
+	return false;
+}
+
+bool kmsg_names_iova(const char *text, unsigned long long iova)
+{
+	char hex[24];
+	int len = snprintf(hex, sizeof(hex), "%llx", iova);
+
+	for (const char *p = text; (p = strcasestr(p, hex)); p++) {
+		const char *start = p;
+
+		/* Leading zeros belong to the number. */
+		while (start > text && start[-1] == '0')
+			start--;
+		if ((start == text || !isxdigit((unsigned char)start[-1])) &&
+		    !isxdigit((unsigned char)p[len]))
+			return true;
+	}
 	return false;
 }

@@ -21,5 +21,10 @@ int kmsg_open(bool from_start);
 int kmsg_next(int fd, struct kmsg_rec *r);
 /* Lines that mean the kernel found a bug in itself (WARN, BUG, oops...). */
 bool kmsg_is_splat(const char *text);
+/*
+ * Whether @text names @iova as a hex number of its own, however a driver
+ * spells it: "address=0x12b000", "iova: 0x0012b000", "iotval: 12b000".
+ */
+bool kmsg_names_iova(const char *text, unsigned long long iova);
 
 #endif

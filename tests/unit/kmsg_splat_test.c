@@ -2,7 +2,9 @@
 /*
  * Unit tests of kmsg_is_splat(): the selftests read the kernel log with it
  * and ci/lib/console.py reads the console; both must call the same lines
- * a kernel bug report, in every kernel's format.
+ * a kernel bug report, in every kernel's format. And of kmsg_names_iova(),
+ * which tells iommu_fault whether a driver's fault line names the IOVA the
+ * device wrote to (else the fault arrived mangled).
  */
 #include "kselftest_harness.h"
 #include "kmsg.h"
@@ -42,6 +44,35 @@ TEST(notices_that_say_warning_are_not_splats)
 	for (size_t i = 0; i < ARRAY_SIZE(notice); i++) {
 		EXPECT_FALSE(kmsg_is_splat(notice[i]))
 			TH_LOG("false alarm: %s", notice[i]);
+	}
+}
+
+/* Lines the drivers printed in the gate's runs, for IOVA 0x12b000. */
+TEST(fault_lines_name_the_iova_in_each_drivers_spelling)
+{
+	static const char *const naming[] = {
+		"DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0x12b000 [fault reason 0x05] PTE Write access is not set",
+		"arm-smmu-v3 arm-smmu-v3.0.auto: event: F_TRANSLATION client: 0000:00:04.0 sid: 0x20 ssid: 0x0 iova: 0x0012b000 ipa: 0x0",
+		"arm-smmu-v3 arm-smmu-v3.0.auto: \t0x000000000012b000",
+		"iommu_pci 0000:00:03.0: Fault 15 devid: 0x20 iotval: 12b000 iotval2: 12b000",
+		"iconf_edu 0000:00:03.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 address=0x12B000 flags=0x0020]",
+	};
+	static const char *const other[] = {
+		/* QEMU 11.1's amd-iommu: address 0, the I bit set. */
+		"iconf_edu 0000:00:03.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0000 address=0x0 flags=0x000a]",
+		"iommu_pci 0000:00:03.0: Fault 15 devid: 0x20 iotval: 12b0000 iotval2: 12b004",
+		"fault addr 0x112b000",
+		"fault addr 0x12b0001",
+		"amd_iommu_report_page_fault: 374 callbacks suppressed",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(naming); i++) {
+		EXPECT_TRUE(kmsg_names_iova(naming[i], 0x12b000))
+			TH_LOG("missed: %s", naming[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		EXPECT_FALSE(kmsg_names_iova(other[i], 0x12b000))
+			TH_LOG("taken for 0x12b000: %s", other[i]);
 	}
 }
 
