@@ -45,10 +45,10 @@ class Job(unittest.TestCase):
         opts = self.job("smmuv3x2")["context"]["extra_options"]
         self.assertIn("-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd", opts)
         self.assertIn("-device edu,dma_mask=0xfffffff,bus=rp1", opts)
-        old = self.job("intel-sm")["context"]["extra_options"]
-        new = self.job("intel-sm", "--qemu-version", "11.1.3")["context"]["extra_options"]
-        self.assertTrue(any("x-scalable-mode=on" in o for o in old))
-        self.assertTrue(any(",scalable-mode=on" in o and "x-" not in o for o in new))
+        old = self.job("amd")["context"]["extra_options"]
+        new = self.job("amd", "--qemu-version", "11.1.3")["context"]["extra_options"]
+        self.assertFalse(any("dma-remap" in o for o in old))
+        self.assertTrue(any("amd-iommu,intremap=on,dma-remap=on" in o for o in new))
 
     def test_arm64_and_an_unknown_topology(self):
         ctx = self.job("smmuv3")["context"]

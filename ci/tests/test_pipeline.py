@@ -46,10 +46,15 @@ class Pipeline(unittest.TestCase):
 
     def test_a_topology_needing_a_newer_qemu_gets_backports(self):
         doc = generate()
-        self.assertEqual(doc["gate trixie intel-sm"]["variables"]["QEMU"], "bookworm-backports")
         self.assertEqual(doc["gate trixie intel"]["variables"]["QEMU"], "system")
-        # Beyond backports' 10.0 (two SMMUs need 10.2): sid's, from its chroot.
+        # Beyond backports' 10.0 (two SMMUs need 10.2, scalable mode 11.1):
+        # sid's, from its chroot.
         self.assertEqual(doc["gate sid smmuv3x2"]["variables"]["QEMU"], "sid")
+        self.assertEqual(doc["gate trixie intel-sm"]["variables"]["QEMU"], "sid")
+        # Up to 10.0: backports', built for Debian 12.
+        sec = {"machine": "q35", "iommu": "", "devices": "edu", "programs": "iommu_groups",
+               "expect_groups": "1", "requires": "qemu>=10.0"}
+        self.assertEqual(pipeline.qemu_for(topology.Topology("t", sec)), "bookworm-backports")
 
     def test_a_small_matrix_and_its_programs(self):
         doc = generate("--kernels", "bookworm", "--topologies", "none intel",

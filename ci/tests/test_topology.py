@@ -144,13 +144,12 @@ class Effective(unittest.TestCase):
             self.assertIn("DIST=trixie or later", gone["riscv"])
 
     def test_qemu_version_required(self):
-        # intel-fs needs QEMU 10.0's first-stage translation (x-flts).
-        with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": "7.2.22"}):
-            kept, _ = self.run_effective("x86_64")
-        self.assertNotIn("intel-fs", kept)
-        with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": "10.0.2"}):
-            kept, _ = self.run_effective("x86_64")
-        self.assertIn("intel-fs", kept)
+        # intel-fs needs QEMU 11.1 (first-stage tables, and a PASID entry
+        # re-read on its invalidation).
+        for version, runs in (("7.2.22", False), ("10.0.2", False), ("11.1.3", True)):
+            with unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": version}):
+                kept, _ = self.run_effective("x86_64")
+            self.assertEqual("intel-fs" in kept, runs, version)
         # Only a QEMU this machine can run is offered as the way out.
         self.assertEqual(topology.unmet(["qemu>=10.2"], {}, "10.0.2"),
                          ["QEMU >= 10.2 (this run's is 10.0.2)"])
@@ -161,8 +160,8 @@ class Effective(unittest.TestCase):
                                         "11.1.3"), [])
 
     def test_iommu_spelled_for_the_runs_qemu(self):
-        # 11.1 renamed intel-iommu's x-scalable-mode; amd-iommu translates
-        # only with dma-remap=on there. Older QEMUs keep the old spelling.
+        # amd-iommu translates only with dma-remap=on in 11.1. Older QEMUs
+        # keep the old spelling; the newest at or below the run's is used.
         def effective_iommu(version, name):
             with tempfile.TemporaryDirectory() as d, \
                     unittest.mock.patch.dict(os.environ, {"QEMU_VERSION": version}):
@@ -172,9 +171,10 @@ class Effective(unittest.TestCase):
                 cp.read(out)
                 self.assertFalse([k for k in cp[name] if "@" in k])
                 return cp[name]["iommu"]
-        self.assertIn("x-scalable-mode=on", effective_iommu("10.0.2", "intel-sm"))
-        self.assertIn(",scalable-mode=on", effective_iommu("11.1.3", "intel-sm"))
-        self.assertNotIn("x-scalable", effective_iommu("11.1.3", "intel-sm"))
+        sec = {"iommu": "old", "iommu@10.1": "mid", "iommu@11.1": "new"}
+        self.assertEqual([topology.spelled_for(sec, "iommu", v)
+                          for v in ("", "7.2.22", "10.1", "11.0.9", "11.1.3", "12.0")],
+                         ["old", "old", "mid", "mid", "new", "new"])
         self.assertNotIn("dma-remap", effective_iommu("7.2.22", "amd"))
         self.assertIn("dma-remap=on", effective_iommu("11.1.3", "amd"))
         self.assertIn("dma-remap=on", effective_iommu("12.0", "amd"))
