@@ -2,7 +2,8 @@
 # iommu-conformance. The two commands a new machine needs:
 #   make gate    the suite on Debian's current kernel, every topology
 #                (DIST=trixie|sid|experimental|bookworm-backports: that
-#                suite's kernel; KERNELS="bookworm trixie sid": each in turn)
+#                suite's kernel; KERNELS="bookworm trixie sid": each in turn;
+#                FULL=1: every kernel x topology, each under the QEMU it needs)
 #   make check   the project's own tests (includes the gate)
 #   make static  the attach_dev static check (KSRC= a tree, DIFF= a patch)
 #   make report MERGE="dir ..."   one report of several gate jobs (GATE_OUT=
@@ -22,7 +23,7 @@ help:
 	@sed -n 's/^#   //p' Makefile
 
 gate:
-	@if [ -n "$(KERNELS)" ]; then bash ci/kernels.sh; else bash ci/gate.sh; fi
+	@if [ -n "$(KERNELS)$(filter-out 0,$(FULL))" ]; then bash ci/kernels.sh; else bash ci/gate.sh; fi
 
 check:
 	@bash ci/check.sh

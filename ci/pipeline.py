@@ -15,7 +15,8 @@ that needs a newer QEMU than Debian 12's gets the oldest that meets it:
 QEMU=bookworm-backports (10.0), else QEMU=sid (11.1, ci/qemu.sh's chroot).
 
     pipeline.py [--kernels "bookworm trixie sid"] [--topologies "intel none"]
-                [--programs "iommu_groups"] [--runner-tags "kvm-less x86"]"""
+                [--programs "iommu_groups"] [--runner-tags "kvm-less x86"]
+    pipeline.py --needing-qemu sid    the topologies a job runs under QEMU=sid"""
 import argparse
 import json
 import os
@@ -116,9 +117,14 @@ def main(argv):
     p.add_argument("--topologies", default="", help="a subset (default: every one)")
     p.add_argument("--programs", default="", help="only these programs in every job")
     p.add_argument("--runner-tags", default="")
+    p.add_argument("--needing-qemu", metavar="QEMU",
+                   help="only print the topologies that get QEMU= (make gate FULL=1)")
     a = p.parse_args(argv)
     topos = topology.select(a.cfg, a.topologies.split(), "pipeline")
     names = list(topos)
+    if a.needing_qemu:
+        print(" ".join(n for n in names if qemu_for(topos[n]) == a.needing_qemu))
+        return 0
     kernels = a.kernels.split()
     bad = [k for k in kernels if not k.replace("-", "").isalpha() or not k.islower()]
     if not kernels or bad:

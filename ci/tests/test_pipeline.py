@@ -56,6 +56,17 @@ class Pipeline(unittest.TestCase):
                "expect_groups": "1", "requires": "qemu>=10.0"}
         self.assertEqual(pipeline.qemu_for(topology.Topology("t", sec)), "bookworm-backports")
 
+    def test_the_topologies_each_newer_qemu_runs(self):
+        # make gate FULL=1 runs these again under the QEMU each needs.
+        def needing(q):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(pipeline.main(["--needing-qemu", q]), 0)
+            return out.getvalue().split()
+        self.assertEqual(needing("sid"), ["intel-sm", "intel-fs", "smmuv3x2", "riscv"])
+        self.assertEqual(needing("bookworm-backports"), [])
+        self.assertIn("intel", needing("system"))
+
     def test_a_small_matrix_and_its_programs(self):
         doc = generate("--kernels", "bookworm", "--topologies", "none intel",
                        "--programs", "iommu_groups", "--runner-tags", "tcg")
