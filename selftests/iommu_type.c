@@ -393,6 +393,7 @@ static void bound_row(struct __test_metadata *_metadata, struct _test_data_rows 
 {
 	const char *bdf = managed ? self->edu : self->nvme;
 	const char *drv = managed ? "iconf_edu" : self->nvme_drv;
+	const char *dma;
 	char after[16], boot[16];
 	int want, got, group;
 
@@ -406,9 +407,8 @@ static void bound_row(struct __test_metadata *_metadata, struct _test_data_rows 
 	want = profile_answer(_metadata, row);
 	if (want == TYPE_ANSWER_UNVERIFIED)
 		SKIP(return, "%s: no verified answer for this kernel (contracts/type_rules.def)", row);
-	if (dma_type_refused(from, to)) {
-		const char *dma = dma_type_refused(from, to);
-
+	dma = dma_type_refused(from, to);
+	if (dma) {
 		if (!may_unbind())
 			SKIP(return, NO_DMA_DOMAINS " (IOMMU_ATTACH_UNBIND=1 lets the test check it)",
 			     dma);
@@ -1149,7 +1149,7 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 		       const struct _fixture_variant_grid *variant, const char *to)
 {
 	static unsigned char pat[DATA_LEN];
-	const char *want = to;
+	const char *want = to, *dma;
 	char type[16], disk[64] = "", why[200];
 	const char *err;
 	int ret;
@@ -1185,8 +1185,8 @@ static void transition(struct __test_metadata *_metadata, struct _test_data_grid
 		want = self->auto_type;
 		TH_LOG("auto on group %d is %s", self->group, want);
 	}
-	if (dma_type_refused(variant->from, want)) {
-		const char *dma = dma_type_refused(variant->from, want);
+	dma = dma_type_refused(variant->from, want);
+	if (dma) {
 		int bound;
 
 		ret = write_str(_metadata, self->group, dma);
